@@ -1,0 +1,1 @@
+"""Core's own plugin: Spark's built-in sources and sinks, registered like any other plugin."""

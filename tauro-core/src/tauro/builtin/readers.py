@@ -1,0 +1,58 @@
+"""Readers for Spark's built-in sources: rate, socket, and Tauro's memory test source."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tauro.streaming.readers import BaseStreamingReader
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+
+class RateStreamingReader(BaseStreamingReader):
+    """Spark's ``rate`` source: ``timestamp`` and ``value`` rows at a fixed rate (testing)."""
+
+    spark_format = "rate"
+    optional_options: ClassVar[dict[str, Any]] = {
+        "rowsPerSecond": "1", "rampUpTime": "0s", "numPartitions": None,
+    }
+
+
+class RatePerMicroBatchStreamingReader(BaseStreamingReader):
+    """Spark's ``rate-micro-batch`` source: a fixed number of rows per micro-batch."""
+
+    spark_format = "rate-micro-batch"
+    required_options = ("rowsPerBatch",)
+    optional_options: ClassVar[dict[str, Any]] = {
+        "numPartitions": None, "startTimestamp": "0", "advanceMillisPerBatch": "1000",
+    }
+
+
+class SocketStreamingReader(BaseStreamingReader):
+    """Spark's ``socket`` source (development only: no replay, so restarts lose data)."""
+
+    spark_format = "socket"
+    payload_column = "value"
+    dev_only: ClassVar[bool] = True
+    required_options = ("host", "port")
+
+
+class MemoryStreamingReader(BaseStreamingReader):
+    """A replayable test source whose rows come from the config or are pushed from Python.
+
+    Backed by a Python data source over a spool directory (see ``memory_source``): each push is
+    one atomically written file and the offset is its index, so checkpoints and restarts work
+    as with a real source. Options: ``stream`` (a name; the spool lives under the context's
+    base directory) or ``spool`` (a directory), and ``rows`` (a list written once, when the
+    spool is created). The input's ``schema`` is required.
+    """
+
+    payload_column = "value"
+    structured_options: ClassVar[frozenset[str]] = frozenset({"rows"})
+    optional_options: ClassVar[dict[str, Any]] = {"stream": None, "spool": None, "rows": None}
+
+    def read(self, **options: Any) -> DataFrame:
+        from tauro.builtin.memory_source import read_memory_stream
+
+        return read_memory_stream(self.context, self.spark, **options)

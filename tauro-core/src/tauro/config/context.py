@@ -1,0 +1,184 @@
+"""``Context``: where Tauro runs: Spark settings, base directories, environment, format policy.
+
+``Context()`` is the embedded default: local Spark and directories under ``./.tauro/``.
+``Context.load_from_file(path)`` reads the same settings from YAML or JSON.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from tauro.config.converter import structure_with_problems
+from tauro.config.loading import interpolate_tree, read_config_file
+from tauro.config.policy import FormatPolicy
+from tauro.streaming.exceptions import StreamingValidationError, summarize_problems
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+ENVIRONMENTS = ("dev", "production")
+
+
+@attrs.frozen(kw_only=True)
+class SparkSection:
+    master: str = "local[*]"
+    app_name: str = "tauro"
+    conf: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class FormatPolicySection:
+    inputs: tuple[str, ...] | None = None
+    outputs: tuple[str, ...] | None = None
+    batch_to_streaming: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class ContextFile:
+    """The keys a context file may hold."""
+
+    spark: SparkSection = attrs.field(factory=SparkSection)
+    base_dir: str | None = None
+    checkpoint_base: str | None = None
+    output_path: str | None = None
+    warehouse: str | None = None
+    environment: str = "dev"
+    format_policy: FormatPolicySection | None = None
+
+
+class Context:
+    """Settings shared by every pipeline run in one place; builds the SparkSession lazily."""
+
+    def __init__(
+        self,
+        *,
+        spark: SparkSession | None = None,
+        master: str = "local[*]",
+        app_name: str = "tauro",
+        spark_conf: Mapping[str, Any] | None = None,
+        base_dir: str | Path | None = None,
+        checkpoint_base: str | Path | None = None,
+        output_path: str | Path | None = None,
+        warehouse: str | Path | None = None,
+        environment: str = "dev",
+        format_policy: FormatPolicy | Mapping[str, Any] | None = None,
+    ) -> None:
+        if environment not in ENVIRONMENTS:
+            raise StreamingValidationError(
+                f"environment must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}.",
+                field="environment", actual=environment, component="Context",
+            )
+        base = Path(base_dir) if base_dir is not None else Path.cwd() / ".tauro"
+        self.base_dir = base.absolute()
+        self.master = master
+        self.app_name = app_name
+        self.spark_conf = {str(k): _conf_value(v) for k, v in (spark_conf or {}).items()}
+        self.checkpoint_base = str(checkpoint_base or self.base_dir / "checkpoints")
+        self.output_path = str(output_path) if output_path is not None else None
+        self.warehouse = str(warehouse or self.base_dir / "warehouse")
+        self.environment = environment
+        self.format_policy = (
+            format_policy if isinstance(format_policy, FormatPolicy)
+            else FormatPolicy.from_mapping(format_policy)
+        )
+        self._spark = spark
+        self._spark_lock = threading.Lock()
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.base_dir / "runs"
+
+    @property
+    def spark(self) -> SparkSession:
+        """The session: the one given, else an embedded one built with plugin contributions."""
+        with self._spark_lock:
+            if self._spark is None:
+                from tauro.session import build_session
+
+                self._spark = build_session(self)
+            return self._spark
+
+    def has_spark(self) -> bool:
+        return self._spark is not None
+
+    @classmethod
+    def load_from_file(cls, path: str | Path, variables: Mapping[str, Any] | None = None) -> Context:
+        raw = read_config_file(path)
+        if raw is None:
+            raw = {}
+        raw, problems = interpolate_tree(raw, variables)
+        parsed, structure_problems = structure_with_problems(raw, ContextFile)
+        problems += structure_problems
+        if parsed is not None and parsed.environment not in ENVIRONMENTS:
+            problems.append(("environment", f"must be one of {', '.join(ENVIRONMENTS)}"))
+        if problems or parsed is None:
+            errors = [StreamingValidationError(m, field=p or None, component="Context")
+                      for p, m in problems]
+            raise StreamingValidationError(
+                f"Context file {path} is invalid:\n{summarize_problems(errors)}",
+                problems=errors, component="Context", field=errors[0].field,
+            )
+        folder = Path(path).absolute().parent
+
+        def resolve(value: str | None) -> str | None:
+            # Relative paths in a context file are relative to the file, not the shell.
+            if value is None or "://" in value or value.startswith("/"):
+                return value
+            return str(folder / value)
+
+        policy = parsed.format_policy
+        return cls(
+            master=parsed.spark.master,
+            app_name=parsed.spark.app_name,
+            spark_conf=parsed.spark.conf,
+            base_dir=resolve(parsed.base_dir),
+            checkpoint_base=resolve(parsed.checkpoint_base),
+            output_path=resolve(parsed.output_path),
+            warehouse=resolve(parsed.warehouse),
+            environment=parsed.environment,
+            format_policy=attrs.asdict(policy) if policy is not None else None,
+        )
+
+    def __repr__(self) -> str:
+        return (f"Context(environment={self.environment!r}, master={self.master!r}, "
+                f"base_dir='{self.base_dir}')")
+
+
+def _conf_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def context_settings(context: Any) -> dict[str, Any]:
+    """Uniform view of a Context or a plain dict context (the seed's dict form)."""
+    if isinstance(context, Context):
+        return {
+            "checkpoint_base": context.checkpoint_base,
+            "environment": context.environment,
+            "format_policy": context.format_policy,
+            "output_path": context.output_path,
+            "warehouse": context.warehouse,
+            "base_dir": str(context.base_dir),
+        }
+    mapping = context if isinstance(context, Mapping) else {}
+    base_dir = str(mapping.get("base_dir") or Path.cwd() / ".tauro")
+    policy = mapping.get("format_policy")
+    return {
+        "checkpoint_base": str(mapping.get("checkpoint_base") or Path(base_dir) / "checkpoints"),
+        "environment": mapping.get("environment", "dev"),
+        "format_policy": policy if isinstance(policy, FormatPolicy)
+        else FormatPolicy.from_mapping(policy),
+        "output_path": mapping.get("output_path"),
+        "warehouse": mapping.get("warehouse") or str(Path(base_dir) / "warehouse"),
+        "base_dir": base_dir,
+    }

@@ -1,0 +1,105 @@
+"""Frozen models of the seed's node and pipeline shape.
+
+The key set is closed and owned by core: everything format-specific lives under ``options`` and
+is checked by the format's plugin. Values here are as the user wrote them (after interpolation
+and default merging); ``tauro.config.normalize`` turns a node into the read-only sections
+validators and readers see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+PIPELINE_TYPES = ("streaming", "hybrid")
+
+
+@attrs.frozen(kw_only=True)
+class WatermarkConfig:
+    column: str
+    delay: str
+
+
+@attrs.frozen(kw_only=True)
+class TriggerConfig:
+    type: str
+    interval: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OutputConfig:
+    format: str
+    path: str | None = None
+    table_name: str | None = None
+    partition_by: tuple[str, ...] | None = None
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class InputConfig:
+    format: str
+    path: str | None = None
+    table_name: str | None = None
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    schema: Any = None
+    parse_json: bool = False
+    json_schema: Any = None
+    watermark: WatermarkConfig | None = None
+    dead_letter: OutputConfig | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StreamingConfig:
+    trigger: TriggerConfig | None = None
+    output_mode: str | None = None
+    checkpoint_location: str | None = None
+    query_name: str | None = None
+    watermark: WatermarkConfig | None = None
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class FunctionConfig:
+    """A registered transformation (``key`` + ``params``) or, when unsafe imports are enabled,
+    ``module`` + ``function``."""
+
+    key: str | None = None
+    params: Mapping[str, Any] = attrs.field(factory=dict)
+    module: str | None = None
+    function: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class RestartPolicy:
+    max_attempts: int = 3
+    backoff: str = "5 seconds"
+    max_backoff: str = "5 minutes"
+
+
+@attrs.frozen(kw_only=True)
+class NodeConfig:
+    name: str
+    description: str | None = None
+    input: InputConfig | None = None
+    transforms: tuple[Any, ...] = ()
+    function: Any = None  # FunctionConfig, or a callable given from Python
+    output: OutputConfig | None = None
+    streaming: StreamingConfig = attrs.field(factory=StreamingConfig)
+    depends_on: tuple[str, ...] = ()
+    restart: RestartPolicy | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PipelineConfig:
+    name: str | None = None
+    type: str = "streaming"
+    description: str | None = None
+    nodes: tuple[NodeConfig, ...] = ()
+    streaming: StreamingConfig = attrs.field(factory=StreamingConfig)
+    restart: RestartPolicy | None = None
+
+
+NODE_KEYS = tuple(f.name for f in attrs.fields(NodeConfig))
+PIPELINE_KEYS = tuple(f.name for f in attrs.fields(PipelineConfig))

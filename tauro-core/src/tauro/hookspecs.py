@@ -1,0 +1,104 @@
+"""Every Tauro hook, and the only place hooks are declared.
+
+Plugins implement these with ``@tauro.hookimpl`` in a module named by an entry point of the
+``tauro.plugins`` group. Registration hooks are called once per plugin manager; lifecycle hooks
+are called from a Tauro thread (never Spark's listener thread), and an implementation that raises
+is logged and ignored: observers never break a pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tauro import hookspec
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from tauro.events import (
+        PipelineStatusChangedEvent,
+        QueryProgressEvent,
+        QueryStartedEvent,
+        QueryTerminatedEvent,
+        QueryUnhealthyEvent,
+    )
+    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.spark_settings import SparkSettings
+
+
+@hookspec
+def tauro_register_readers(registry: ReaderRegistry) -> None:
+    """Register streaming readers: ``registry.add("kafka", KafkaStreamingReader)``.
+
+    Called once when the plugin manager loads. The class must subclass
+    ``tauro.streaming.readers.BaseStreamingReader``. Format names are lower-case identifiers;
+    a name another plugin already registered is an error naming both plugins.
+    Return nothing.
+    """
+
+
+@hookspec
+def tauro_register_writers(registry: WriterRegistry) -> None:
+    """Register streaming writers: ``registry.add("kafka", KafkaStreamingWriter)``.
+
+    Called once when the plugin manager loads. The class must subclass
+    ``tauro.streaming.writers.BaseStreamingWriter``. Same naming rules as readers.
+    Return nothing.
+    """
+
+
+@hookspec
+def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
+    """Register format validators: ``registry.add("kafka", validate_kafka_input, role="input")``.
+
+    ``role`` is ``"input"``, ``"output"`` or ``"both"``. A validator is
+    ``fn(section, node) -> None | Iterable[str]``: ``section`` is the normalized input or output
+    section (read-only mapping), ``node`` the whole normalized node. Raise
+    ``StreamingValidationError(message, field=...)`` with ``field`` relative to the section
+    (``options.subscribe``); return warning strings. Validators must not need a SparkSession.
+    Return nothing.
+    """
+
+
+@hookspec
+def tauro_spark_settings(spark_version: str) -> SparkSettings | None:
+    """Return the Maven packages and Spark conf this plugin needs, or ``None``.
+
+    Called when Tauro builds its embedded SparkSession, with the running pyspark version
+    (e.g. ``"4.2.0"``) so a plugin can pick matching artifacts. ``spark.sql.extensions`` values
+    are comma-joined across plugins; any other key set differently by two plugins is an error.
+    """
+
+
+@hookspec
+def tauro_session_ready(spark: SparkSession) -> None:
+    """Called once for every SparkSession Tauro uses, embedded or supplied by the user.
+
+    Use it to register Python data sources (``spark.dataSource.register``) or UDFs.
+    Exceptions propagate: a session a plugin cannot prepare is an error.
+    """
+
+
+@hookspec
+def tauro_after_query_started(event: QueryStartedEvent) -> None:
+    """Called after a Tauro query started. Observers only; exceptions are logged and ignored."""
+
+
+@hookspec
+def tauro_on_query_progress(event: QueryProgressEvent) -> None:
+    """Called after every micro-batch of a Tauro query, with Spark's progress as a dict."""
+
+
+@hookspec
+def tauro_on_query_unhealthy(event: QueryUnhealthyEvent) -> None:
+    """Called when a query's health turns STALLED or FAILED, or a latency spike is flagged."""
+
+
+@hookspec
+def tauro_after_query_terminated(event: QueryTerminatedEvent) -> None:
+    """Called after a Tauro query terminated, with the redacted exception text if it failed."""
+
+
+@hookspec
+def tauro_on_pipeline_status_changed(event: PipelineStatusChangedEvent) -> None:
+    """Called when a pipeline's status changes (queued, starting, running, completed, ...)."""
