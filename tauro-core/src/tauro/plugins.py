@@ -65,12 +65,10 @@ class TauroPluginManager:
         self._lock = threading.RLock()
         disabled = disabled_plugin_names()
         if load_builtin and BUILTIN_NAME not in disabled:
+            import tauro
             from tauro.builtin import plugin as builtin_plugin
 
-            import tauro
-
-            self.register(builtin_plugin, BUILTIN_NAME, distribution="tauro-core",
-                          version=tauro.__version__)
+            self.register(builtin_plugin, BUILTIN_NAME, distribution="tauro-core", version=tauro.__version__)
         if load_entrypoints:
             self._load_entrypoints(disabled)
 
@@ -82,8 +80,11 @@ class TauroPluginManager:
             dist_version = dist.version if dist is not None else None
             if ep.name in disabled:
                 self.plugins[ep.name] = PluginInfo(
-                    name=ep.name, status="disabled", module=ep.value,
-                    distribution=dist_name, version=dist_version,
+                    name=ep.name,
+                    status="disabled",
+                    module=ep.value,
+                    distribution=dist_name,
+                    version=dist_version,
                     error="disabled by TAURO_DISABLE_PLUGINS",
                 )
                 continue
@@ -98,14 +99,22 @@ class TauroPluginManager:
             self.register(module, ep.name, distribution=dist_name, version=dist_version)
 
     def _record_failure(
-        self, name: str, module: str | None, dist: str | None, version: str | None,
+        self,
+        name: str,
+        module: str | None,
+        dist: str | None,
+        version: str | None,
         exc: BaseException,
     ) -> None:
         reason = redact_text(f"{type(exc).__name__}: {exc}")
         logger.error("Plugin '{}' failed to load and was skipped: {}", name, reason)
         logger.debug("{}", "".join(traceback.format_exception(exc)))
         self.plugins[name] = PluginInfo(
-            name=name, status="failed", module=module, distribution=dist, version=version,
+            name=name,
+            status="failed",
+            module=module,
+            distribution=dist,
+            version=version,
             error=reason,
         )
 
@@ -136,8 +145,12 @@ class TauroPluginManager:
                 self._record_failure(name, module_name, distribution, version, exc)
                 return self.plugins[name]
             info = PluginInfo(
-                name=name, status="loaded", module=module_name, distribution=distribution,
-                version=version, formats=self.registry.formats_of(name),
+                name=name,
+                status="loaded",
+                module=module_name,
+                distribution=distribution,
+                version=version,
+                formats=self.registry.formats_of(name),
             )
             self.plugins[name] = info
             return info

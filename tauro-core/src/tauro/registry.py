@@ -70,7 +70,9 @@ class FormatRegistry:
                 if existing is not None:
                     logger.warning(
                         "Format '{}' {} from plugin '{}' replaced by a programmatic registration",
-                        reg.name, kind, existing.plugin,
+                        reg.name,
+                        kind,
+                        existing.plugin,
                     )
                 self.conflicts.pop((kind, reg.name), None)
                 table[reg.name] = reg
@@ -82,7 +84,9 @@ class FormatRegistry:
                 logger.error(
                     "Plugins {} both register {} format '{}'; it is unusable until one is "
                     "disabled (TAURO_DISABLE_PLUGINS)",
-                    " and ".join(repr(o) for o in owners), kind, reg.name,
+                    " and ".join(repr(o) for o in owners),
+                    kind,
+                    reg.name,
                 )
                 return
             table[reg.name] = reg

@@ -38,7 +38,8 @@ def _positive_int(section: Mapping[str, Any], option: str) -> None:
     value = section["options"].get(option)
     if value is not None and (not value.isdigit() or int(value) <= 0):
         raise StreamingValidationError(
-            f"must be a positive whole number, not {value!r}", field=f"options.{option}")
+            f"must be a positive whole number, not {value!r}", field=f"options.{option}"
+        )
 
 
 def validate_rate(section: Mapping[str, Any], node: Mapping[str, Any]) -> list[str]:
@@ -50,8 +51,7 @@ def validate_rate(section: Mapping[str, Any], node: Mapping[str, Any]) -> list[s
 def validate_socket(section: Mapping[str, Any], node: Mapping[str, Any]) -> list[str]:
     port = section["options"].get("port")
     if port is not None and (not port.isdigit() or not 0 < int(port) < 65536):
-        raise StreamingValidationError(f"must be a TCP port (1-65535), not {port!r}",
-                                       field="options.port")
+        raise StreamingValidationError(f"must be a TCP port (1-65535), not {port!r}", field="options.port")
     return []
 
 
@@ -59,11 +59,12 @@ def validate_memory_input(section: Mapping[str, Any], node: Mapping[str, Any]) -
     options = section["options"]
     if section.get("schema") is None:
         raise StreamingValidationError(
-            "the memory source needs the rows' schema, e.g. schema: 'id BIGINT, value STRING'",
-            field="schema")
+            "the memory source needs the rows' schema, e.g. schema: 'id BIGINT, value STRING'", field="schema"
+        )
     if options.get("stream") and options.get("spool"):
-        raise StreamingValidationError("give either options.stream or options.spool, not both",
-                                       field="options.spool")
+        raise StreamingValidationError(
+            "give either options.stream or options.spool, not both", field="options.spool"
+        )
     rows = options.get("rows")
     if rows is not None:
         import json
@@ -71,8 +72,8 @@ def validate_memory_input(section: Mapping[str, Any], node: Mapping[str, Any]) -
         parsed = json.loads(rows)
         if not isinstance(parsed, list) or not all(isinstance(r, dict | list) for r in parsed):
             raise StreamingValidationError(
-                "must be a list of rows (mappings of column to value, or lists)",
-                field="options.rows")
+                "must be a list of rows (mappings of column to value, or lists)", field="options.rows"
+            )
     return []
 
 

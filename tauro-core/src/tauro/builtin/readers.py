@@ -15,7 +15,9 @@ class RateStreamingReader(BaseStreamingReader):
 
     spark_format = "rate"
     optional_options: ClassVar[dict[str, Any]] = {
-        "rowsPerSecond": "1", "rampUpTime": "0s", "numPartitions": None,
+        "rowsPerSecond": "1",
+        "rampUpTime": "0s",
+        "numPartitions": None,
     }
 
 
@@ -25,7 +27,9 @@ class RatePerMicroBatchStreamingReader(BaseStreamingReader):
     spark_format = "rate-micro-batch"
     required_options = ("rowsPerBatch",)
     optional_options: ClassVar[dict[str, Any]] = {
-        "numPartitions": None, "startTimestamp": "0", "advanceMillisPerBatch": "1000",
+        "numPartitions": None,
+        "startTimestamp": "0",
+        "advanceMillisPerBatch": "1000",
     }
 
 

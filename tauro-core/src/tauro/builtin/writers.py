@@ -28,8 +28,10 @@ class ConsoleStreamingWriter(BaseStreamingWriter):
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         num_rows = int(options.get("numRows", 20))
         truncate = str(options.get("truncate", "true")).lower() != "false"
-        print(f"-------------------------------------------\nBatch: {batch_id}\n"
-              "-------------------------------------------")
+        print(
+            f"-------------------------------------------\nBatch: {batch_id}\n"
+            "-------------------------------------------"
+        )
         df.show(num_rows, truncate)
 
 
@@ -93,17 +95,19 @@ class MemoryStreamingWriter(BaseStreamingWriter):
 def resolve_batch_function(spec: Any, field: str = "output.options.function") -> Callable[..., Any]:
     """A foreachBatch function: a callable, a registered key, or ``module:function`` (gated)."""
     if callable(spec):
-        return spec
+        given: Callable[..., Any] = spec
+        return given
     if isinstance(spec, str) and ":" in spec:
         from tauro.config.models import FunctionConfig
         from tauro.streaming.transformations import resolve_callable
 
         module, _, name = spec.partition(":")
-        function, _ = resolve_callable(FunctionConfig(module=module, function=name), field)
-        return function
+        imported, _ = resolve_callable(FunctionConfig(module=module, function=name), field)
+        return imported
     if isinstance(spec, str):
         try:
-            return TransformationRegistry.get(spec)
+            registered: Callable[..., Any] = TransformationRegistry.get(spec)
+            return registered
         except StreamingValidationError as exc:
             raise StreamingValidationError(exc.message, field=field, actual=spec) from None
     raise StreamingValidationError(

@@ -71,7 +71,9 @@ class Context:
         if environment not in ENVIRONMENTS:
             raise StreamingValidationError(
                 f"environment must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}.",
-                field="environment", actual=environment, component="Context",
+                field="environment",
+                actual=environment,
+                component="Context",
             )
         base = Path(base_dir) if base_dir is not None else Path.cwd() / ".tauro"
         self.base_dir = base.absolute()
@@ -83,7 +85,8 @@ class Context:
         self.warehouse = str(warehouse or self.base_dir / "warehouse")
         self.environment = environment
         self.format_policy = (
-            format_policy if isinstance(format_policy, FormatPolicy)
+            format_policy
+            if isinstance(format_policy, FormatPolicy)
             else FormatPolicy.from_mapping(format_policy)
         )
         self._spark = spark
@@ -121,11 +124,12 @@ class Context:
         if parsed is not None and parsed.environment not in ENVIRONMENTS:
             problems.append(("environment", f"must be one of {', '.join(ENVIRONMENTS)}"))
         if problems or parsed is None:
-            errors = [StreamingValidationError(m, field=p or None, component="Context")
-                      for p, m in problems]
+            errors = [StreamingValidationError(m, field=p or None, component="Context") for p, m in problems]
             raise StreamingValidationError(
                 f"Context file {path} is invalid:\n{summarize_problems(errors)}",
-                problems=errors, component="Context", field=errors[0].field,
+                problems=errors,
+                component="Context",
+                field=errors[0].field,
             )
         folder = Path(path).absolute().parent
 
@@ -149,8 +153,9 @@ class Context:
         )
 
     def __repr__(self) -> str:
-        return (f"Context(environment={self.environment!r}, master={self.master!r}, "
-                f"base_dir='{self.base_dir}')")
+        return (
+            f"Context(environment={self.environment!r}, master={self.master!r}, base_dir='{self.base_dir}')"
+        )
 
 
 def _conf_value(value: Any) -> str:
@@ -176,8 +181,7 @@ def context_settings(context: Any) -> dict[str, Any]:
     return {
         "checkpoint_base": str(mapping.get("checkpoint_base") or Path(base_dir) / "checkpoints"),
         "environment": mapping.get("environment", "dev"),
-        "format_policy": policy if isinstance(policy, FormatPolicy)
-        else FormatPolicy.from_mapping(policy),
+        "format_policy": policy if isinstance(policy, FormatPolicy) else FormatPolicy.from_mapping(policy),
         "output_path": mapping.get("output_path"),
         "warehouse": mapping.get("warehouse") or str(Path(base_dir) / "warehouse"),
         "base_dir": base_dir,

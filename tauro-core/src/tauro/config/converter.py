@@ -27,8 +27,15 @@ Problem = tuple[str, str]
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "string", bool: "boolean", int: "integer",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "mapping",
+        list: "list",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _strict_str(value: Any, _: Any) -> str:
@@ -94,7 +101,7 @@ def _transforms(value: Any, _: Any) -> tuple[Any, ...]:
 
 
 def _attrs_factory(cls: type) -> Callable[[Any, Any], Any]:
-    inner = make_dict_structure_fn(cls, _converter, _cattrs_forbid_extra_keys=True)
+    inner: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, _converter, _cattrs_forbid_extra_keys=True)
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, Mapping):
@@ -139,17 +146,17 @@ _register_special_fields()
 
 def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, BaseException]]:
     if isinstance(exc, ClassValidationError):
-        with_notes, without = exc.group_exceptions()
-        for inner, note in with_notes:
-            yield from _walk(inner, _join(path, note.name))
-        for inner in without:
-            yield from _walk(inner, path)
+        attribute_errors, others = exc.group_exceptions()
+        for error, attribute in attribute_errors:
+            yield from _walk(error, _join(path, attribute.name))
+        for other in others:
+            yield from _walk(other, path)
     elif isinstance(exc, IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        for inner, note in with_notes:
-            yield from _walk(inner, f"{path}[{note.index}]")
-        for inner in without:
-            yield from _walk(inner, path)
+        item_errors, rest = exc.group_exceptions()
+        for failure, item in item_errors:
+            yield from _walk(failure, f"{path}[{item.index}]")
+        for remaining in rest:
+            yield from _walk(remaining, path)
     elif isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             yield from _walk(inner, path)
@@ -163,16 +170,19 @@ def _join(path: str, key: str) -> str:
 
 def did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    # Ends a sentence either way, so callers can continue with the next one.
+    return f"; did you mean '{close[0]}'?" if close else "."
 
 
 def _describe(path: str, exc: BaseException) -> list[Problem]:
     if isinstance(exc, ForbiddenExtraKeysError):
         allowed = sorted(f.name for f in attrs.fields(exc.cl))
         return [
-            (_join(path, key),
-             f"unknown key '{key}'{did_you_mean(key, allowed)} Allowed keys here: "
-             f"{', '.join(allowed)}. Format-specific settings go under 'options'.")
+            (
+                _join(path, key),
+                f"unknown key '{key}'{did_you_mean(key, allowed)} Allowed keys here: "
+                f"{', '.join(allowed)}. Format-specific settings go under 'options'.",
+            )
             for key in sorted(exc.extra_fields)
         ]
     if isinstance(exc, KeyError):

@@ -5,12 +5,32 @@ from __future__ import annotations
 import re
 
 _UNITS = {
-    "ms": 0.001, "milli": 0.001, "millis": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
-    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
-    "d": 86400.0, "day": 86400.0, "days": 86400.0,
-    "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
+    "ms": 0.001,
+    "milli": 0.001,
+    "millis": 0.001,
+    "millisecond": 0.001,
+    "milliseconds": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
+    "w": 604800.0,
+    "week": 604800.0,
+    "weeks": 604800.0,
 }
 _DURATION = re.compile(r"^\s*(?P<num>[+-]?\d+(?:\.\d+)?)\s*(?P<unit>[a-zA-Z]+)\s*$")
 
@@ -22,9 +42,7 @@ class DurationError(ValueError):
 def parse_duration(text: object) -> float:
     """Return the duration in seconds. Negative values parse (callers decide if they are allowed)."""
     if isinstance(text, bool) or not isinstance(text, str | int | float):
-        raise DurationError(
-            f"expected a duration such as '10 seconds', got {type(text).__name__} {text!r}"
-        )
+        raise DurationError(f"expected a duration such as '10 seconds', got {type(text).__name__} {text!r}")
     if isinstance(text, int | float):
         raise DurationError(
             f"{text!r} has no unit; write it with one, e.g. '{text} seconds' or '{text} minutes'"

@@ -67,9 +67,7 @@ def interpolate(
 
         return _PATTERN.sub(replace, value)
     if isinstance(value, Mapping):
-        return {
-            k: interpolate(v, variables, _join(path, str(k)), errors) for k, v in value.items()
-        }
+        return {k: interpolate(v, variables, _join(path, str(k)), errors) for k, v in value.items()}
     if isinstance(value, list):
         return [interpolate(v, variables, f"{path}[{i}]", errors) for i, v in enumerate(value)]
     return value

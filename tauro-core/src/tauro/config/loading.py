@@ -27,7 +27,9 @@ def read_config_file(path: str | Path) -> Any:
     if not file.is_file():
         raise StreamingValidationError(
             f"Configuration file '{file}' does not exist or is not a file.",
-            field="file", actual=str(file), component="ConfigLoader",
+            field="file",
+            actual=str(file),
+            component="ConfigLoader",
         )
     text = file.read_text(encoding="utf-8")
     try:
@@ -38,7 +40,8 @@ def read_config_file(path: str | Path) -> Any:
         raise StreamingValidationError(
             f"{file}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
             "Fix the syntax (a missing comma or quote is the usual cause).",
-            field="file", component="ConfigLoader",
+            field="file",
+            component="ConfigLoader",
         ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -46,7 +49,8 @@ def read_config_file(path: str | Path) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         raise StreamingValidationError(
             f"{file}: invalid YAML{where}: {problem}. Check indentation and quoting there.",
-            field="file", component="ConfigLoader",
+            field="file",
+            component="ConfigLoader",
         ) from exc
 
 
@@ -57,7 +61,8 @@ def select_pipeline(raw: Any, pipeline: str | None = None) -> tuple[str | None, 
         if not isinstance(pipelines, Mapping) or not pipelines:
             raise StreamingValidationError(
                 "'pipelines' must map pipeline names to pipeline definitions.",
-                field="pipelines", component="ConfigLoader",
+                field="pipelines",
+                component="ConfigLoader",
             )
         names = [str(n) for n in pipelines]
         if pipeline is None:
@@ -67,19 +72,22 @@ def select_pipeline(raw: Any, pipeline: str | None = None) -> tuple[str | None, 
                 raise StreamingValidationError(
                     f"This file defines several pipelines ({', '.join(names)}); choose one with "
                     "--pipeline NAME.",
-                    field="pipelines", component="ConfigLoader",
+                    field="pipelines",
+                    component="ConfigLoader",
                 )
         if pipeline not in pipelines:
             raise StreamingValidationError(
                 f"No pipeline named '{pipeline}' in this file{did_you_mean(pipeline, names)} "
                 f"Defined: {', '.join(names)}.",
-                field=f"pipelines.{pipeline}", component="ConfigLoader",
+                field=f"pipelines.{pipeline}",
+                component="ConfigLoader",
             )
         return pipeline, pipelines[pipeline]
     if pipeline is not None and isinstance(raw, Mapping) and raw.get("name") not in (None, pipeline):
         raise StreamingValidationError(
             f"This file holds pipeline '{raw.get('name')}', not '{pipeline}'.",
-            field="name", component="ConfigLoader",
+            field="name",
+            component="ConfigLoader",
         )
     return pipeline, raw
 
@@ -124,8 +132,9 @@ def prepare_node(
 ) -> tuple[NodeConfig | None, list[Problem]]:
     """Merge pipeline defaults into one raw node and structure it."""
     if not isinstance(raw, Mapping):
-        return None, [(path, f"a node must be a mapping with 'name', 'input', 'output', ...; "
-                             f"got {type(raw).__name__}")]
+        return None, [
+            (path, f"a node must be a mapping with 'name', 'input', 'output', ...; got {type(raw).__name__}")
+        ]
     node = dict(raw)
     streaming = node.get("streaming")
     if defaults:
@@ -161,15 +170,28 @@ def prepare_pipeline(
 ) -> PreparedPipeline:
     """Raw pipeline (dict/YAML content) to a ``PipelineConfig`` with every problem collected."""
     if not isinstance(raw, Mapping):
-        return PreparedPipeline(None, (), [(
-            "", "a pipeline must be a mapping with 'nodes' (and optionally 'name', 'type', "
-            f"'streaming', 'restart'); got {type(raw).__name__}")])
+        return PreparedPipeline(
+            None,
+            (),
+            [
+                (
+                    "",
+                    "a pipeline must be a mapping with 'nodes' (and optionally 'name', 'type', "
+                    f"'streaming', 'restart'); got {type(raw).__name__}",
+                )
+            ],
+        )
     raw, problems = interpolate_tree(raw, variables)
     for key in raw:
         if key not in PIPELINE_KEYS:
-            problems.append((str(key), f"unknown pipeline key '{key}'"
-                             f"{did_you_mean(str(key), list(PIPELINE_KEYS))} Allowed keys: "
-                             f"{', '.join(PIPELINE_KEYS)}."))
+            problems.append(
+                (
+                    str(key),
+                    f"unknown pipeline key '{key}'"
+                    f"{did_you_mean(str(key), list(PIPELINE_KEYS))} Allowed keys: "
+                    f"{', '.join(PIPELINE_KEYS)}.",
+                )
+            )
     nodes_raw = raw.get("nodes")
     if nodes_raw is None:
         problems.append(("nodes", "is required: list the pipeline's nodes under 'nodes'"))
@@ -192,8 +214,9 @@ def prepare_pipeline(
         base = defaults.pop("checkpoint_location", None)
         checkpoint_base = base if isinstance(base, str) else None
         if defaults.pop("query_name", None) is not None:
-            problems.append(("streaming.query_name",
-                             "query_name is per node; set it in each node's 'streaming'"))
+            problems.append(
+                ("streaming.query_name", "query_name is per node; set it in each node's 'streaming'")
+            )
     restart_defaults = raw.get("restart")
     if restart_defaults is not None and not isinstance(restart_defaults, Mapping):
         problems.append(("restart", "expected a mapping {max_attempts, backoff, max_backoff}"))

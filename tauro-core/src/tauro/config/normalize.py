@@ -40,12 +40,16 @@ def normalize_options(
         elif value is None:
             problems.append((where, "has no value; give a value or remove the option"))
         elif isinstance(value, list | tuple | Mapping) and key not in structured:
-            problems.append((where, f"must be a single value (string, number or boolean), not a "
-                                    f"{'list' if isinstance(value, list | tuple) else 'mapping'}; "
-                                    "this format does not take structured values here"))
+            problems.append(
+                (
+                    where,
+                    f"must be a single value (string, number or boolean), not a "
+                    f"{'list' if isinstance(value, list | tuple) else 'mapping'}; "
+                    "this format does not take structured values here",
+                )
+            )
         elif not isinstance(value, str | int | float | bool | list | tuple | Mapping):
-            problems.append((where, f"must be a string, number or boolean, not "
-                                    f"{type(value).__name__}"))
+            problems.append((where, f"must be a string, number or boolean, not {type(value).__name__}"))
         else:
             result[str(key)] = option_value(value)
     return result, problems
@@ -65,8 +69,9 @@ def _watermark(value: WatermarkConfig | None) -> dict[str, Any] | None:
     return attrs.asdict(value) if value is not None else None
 
 
-def _output(section: OutputConfig, structured: frozenset[str], path: str,
-            problems: list[Problem]) -> dict[str, Any]:
+def _output(
+    section: OutputConfig, structured: frozenset[str], path: str, problems: list[Problem]
+) -> dict[str, Any]:
     options, option_problems = normalize_options(section.options, structured, f"{path}.options")
     problems.extend(option_problems)
     return {
@@ -78,8 +83,13 @@ def _output(section: OutputConfig, structured: frozenset[str], path: str,
     }
 
 
-def _input(section: InputConfig, structured: frozenset[str], dl_structured: frozenset[str],
-           path: str, problems: list[Problem]) -> dict[str, Any]:
+def _input(
+    section: InputConfig,
+    structured: frozenset[str],
+    dl_structured: frozenset[str],
+    path: str,
+    problems: list[Problem],
+) -> dict[str, Any]:
     options, option_problems = normalize_options(section.options, structured, f"{path}.options")
     problems.extend(option_problems)
     return {
@@ -91,8 +101,11 @@ def _input(section: InputConfig, structured: frozenset[str], dl_structured: froz
         "parse_json": section.parse_json,
         "json_schema": _schema(section.json_schema, f"{path}.json_schema", problems),
         "watermark": _watermark(section.watermark),
-        "dead_letter": (_output(section.dead_letter, dl_structured, f"{path}.dead_letter",
-                                problems) if section.dead_letter else None),
+        "dead_letter": (
+            _output(section.dead_letter, dl_structured, f"{path}.dead_letter", problems)
+            if section.dead_letter
+            else None
+        ),
     }
 
 
@@ -112,8 +125,11 @@ def normalize_node(node: NodeConfig, path: str = "") -> tuple[dict[str, Any], li
     prefix = f"{path}." if path else ""
     problems: list[Problem] = []
     streaming = node.streaming
-    trigger = (attrs.asdict(streaming.trigger) if streaming.trigger is not None
-               else dict(DEFAULT_STREAMING_CONFIG["trigger"]))
+    trigger = (
+        attrs.asdict(streaming.trigger)
+        if streaming.trigger is not None
+        else dict(DEFAULT_STREAMING_CONFIG["trigger"])
+    )
     normalized: dict[str, Any] = {
         "name": node.name,
         "description": node.description,
@@ -127,8 +143,7 @@ def normalize_node(node: NodeConfig, path: str = "") -> tuple[dict[str, Any], li
             "checkpoint_location": streaming.checkpoint_location,
             "query_name": streaming.query_name,
             "watermark": _watermark(streaming.watermark),
-            "options": normalize_options(streaming.options, frozenset(),
-                                         f"{prefix}streaming.options")[0],
+            "options": normalize_options(streaming.options, frozenset(), f"{prefix}streaming.options")[0],
         },
         "depends_on": list(node.depends_on),
         "restart": attrs.asdict(node.restart) if node.restart is not None else None,
@@ -136,15 +151,19 @@ def normalize_node(node: NodeConfig, path: str = "") -> tuple[dict[str, Any], li
     if node.input is not None:
         dl_format = node.input.dead_letter.format if node.input.dead_letter else None
         normalized["input"] = _input(
-            node.input, _structured("reader", node.input.format),
-            _structured("writer", dl_format), f"{prefix}input", problems,
+            node.input,
+            _structured("reader", node.input.format),
+            _structured("writer", dl_format),
+            f"{prefix}input",
+            problems,
         )
     if node.output is not None:
         normalized["output"] = _output(
             node.output, _structured("writer", node.output.format), f"{prefix}output", problems
         )
     _, stream_option_problems = normalize_options(
-        streaming.options, frozenset(), f"{prefix}streaming.options")
+        streaming.options, frozenset(), f"{prefix}streaming.options"
+    )
     problems.extend(stream_option_problems)
     return normalized, problems
 

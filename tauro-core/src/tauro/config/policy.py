@@ -32,9 +32,7 @@ class FormatPolicy:
 
     inputs: frozenset[str] | None = attrs.field(default=None, converter=_names)
     outputs: frozenset[str] | None = attrs.field(default=None, converter=_names)
-    batch_to_streaming: Mapping[str, str] = attrs.field(
-        factory=lambda: dict(DEFAULT_BATCH_TO_STREAMING)
-    )
+    batch_to_streaming: Mapping[str, str] = attrs.field(factory=lambda: dict(DEFAULT_BATCH_TO_STREAMING))
 
     @classmethod
     def from_mapping(cls, value: Mapping[str, Any] | None) -> FormatPolicy:
@@ -42,15 +40,16 @@ class FormatPolicy:
             return cls()
         mapping = dict(DEFAULT_BATCH_TO_STREAMING)
         mapping.update({str(k): str(v) for k, v in (value.get("batch_to_streaming") or {}).items()})
-        return cls(inputs=value.get("inputs"), outputs=value.get("outputs"),
-                   batch_to_streaming=mapping)
+        return cls(inputs=value.get("inputs"), outputs=value.get("outputs"), batch_to_streaming=mapping)
 
     def check(self, role: str, format_name: str) -> str | None:
         """A problem message when ``format_name`` is not allowed for ``role`` (input/output)."""
         allowed = self.inputs if role == "input" else self.outputs
         if allowed is not None and format_name not in allowed:
-            return (f"format '{format_name}' is not allowed as an {role} by this context's "
-                    f"format_policy; allowed: {', '.join(sorted(allowed))}")
+            return (
+                f"format '{format_name}' is not allowed as an {role} by this context's "
+                f"format_policy; allowed: {', '.join(sorted(allowed))}"
+            )
         return None
 
     def streaming_equivalent(self, format_name: str) -> str | None:

@@ -12,14 +12,33 @@ from collections.abc import Mapping
 from typing import Any
 
 _SIMPLE = {
-    "string": "string", "varchar": "string", "char": "string", "text": "string",
-    "int": "integer", "integer": "integer", "bigint": "long", "long": "long",
-    "smallint": "short", "short": "short", "tinyint": "byte", "byte": "byte",
-    "double": "double", "float": "float", "real": "float", "boolean": "boolean",
-    "bool": "boolean", "timestamp": "timestamp", "timestamp_ltz": "timestamp",
-    "timestamp_ntz": "timestamp_ntz", "date": "date", "binary": "binary",
-    "decimal": "decimal(10,0)", "dec": "decimal(10,0)", "numeric": "decimal(10,0)",
-    "void": "void", "variant": "variant",
+    "string": "string",
+    "varchar": "string",
+    "char": "string",
+    "text": "string",
+    "int": "integer",
+    "integer": "integer",
+    "bigint": "long",
+    "long": "long",
+    "smallint": "short",
+    "short": "short",
+    "tinyint": "byte",
+    "byte": "byte",
+    "double": "double",
+    "float": "float",
+    "real": "float",
+    "boolean": "boolean",
+    "bool": "boolean",
+    "timestamp": "timestamp",
+    "timestamp_ltz": "timestamp",
+    "timestamp_ntz": "timestamp_ntz",
+    "date": "date",
+    "binary": "binary",
+    "decimal": "decimal(10,0)",
+    "dec": "decimal(10,0)",
+    "numeric": "decimal(10,0)",
+    "void": "void",
+    "variant": "variant",
 }
 _TOKEN = re.compile(
     r"\s*(?:(?P<quoted>`(?:[^`]|``)*`)|(?P<string>'(?:[^'\\]|\\.)*')|(?P<word>[A-Za-z_][\w]*)|"
@@ -95,8 +114,7 @@ class _Parser:
                     metadata["comment"] = text[1:-1]
                 else:
                     break
-            fields.append({"name": name, "type": data_type, "nullable": nullable,
-                           "metadata": metadata})
+            fields.append({"name": name, "type": data_type, "nullable": nullable, "metadata": metadata})
             token = self.peek()
             if token is None or (closing is not None and token[1] == closing):
                 return fields
@@ -156,8 +174,12 @@ def parse_ddl(text: str) -> dict[str, Any]:
         raise SchemaError("the schema is empty; give columns such as 'id BIGINT, ts TIMESTAMP'")
     parser = _Parser(text)
     first = parser.peek()
-    if first is not None and first[1].lower() == "struct" and len(parser.tokens) > 1 \
-            and parser.tokens[1][1] == "<":
+    if (
+        first is not None
+        and first[1].lower() == "struct"
+        and len(parser.tokens) > 1
+        and parser.tokens[1][1] == "<"
+    ):
         result = parser.data_type()
     else:
         result = {"type": "struct", "fields": parser.fields(None)}
@@ -179,22 +201,20 @@ def schema_to_json(value: Any) -> dict[str, Any]:
             return parse_ddl(value)
     if isinstance(value, Mapping):
         if value.get("type") != "struct" or not isinstance(value.get("fields"), list):
-            raise SchemaError(
-                "a JSON schema must be Spark's form: {\"type\": \"struct\", \"fields\": [...]}"
-            )
+            raise SchemaError('a JSON schema must be Spark\'s form: {"type": "struct", "fields": [...]}')
         for i, field in enumerate(value["fields"]):
             if not isinstance(field, Mapping) or "name" not in field or "type" not in field:
                 raise SchemaError(f"fields[{i}] needs 'name' and 'type'")
-        return {"type": "struct", "fields": [
-            {"nullable": True, "metadata": {}, **dict(f)} for f in value["fields"]
-        ]}
+        return {
+            "type": "struct",
+            "fields": [{"nullable": True, "metadata": {}, **dict(f)} for f in value["fields"]],
+        }
     json_method = getattr(value, "jsonValue", None)
     if callable(json_method) and type(value).__name__ == "StructType":
         result: dict[str, Any] = json_method()
         return result
     raise SchemaError(
-        f"a schema must be a Spark DDL string, a JSON dict or a StructType, not "
-        f"{type(value).__name__}"
+        f"a schema must be a Spark DDL string, a JSON dict or a StructType, not {type(value).__name__}"
     )
 
 

@@ -131,7 +131,7 @@ def handle_streaming_error(func: Callable[P, R]) -> Callable[P, R]:
     naming the operation and component, with the original as ``__cause__``.
     """
     qualname = func.__qualname__
-    component = qualname.split(".")[0] if "." in qualname else func.__module__
+    component = qualname.split(".")[-2] if "." in qualname else func.__module__
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:

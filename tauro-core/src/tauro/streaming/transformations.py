@@ -39,18 +39,22 @@ class TransformationRegistry:
         if not isinstance(key, str) or not key.strip():
             raise StreamingValidationError(
                 "A transformation key must be a non-empty string.",
-                field="function.key", actual=repr(key), component="TransformationRegistry",
+                field="function.key",
+                actual=repr(key),
+                component="TransformationRegistry",
             )
         if not callable(function):
             raise StreamingValidationError(
                 f"Transformation '{key}' must be callable, got {type(function).__name__}.",
-                field="function.key", component="TransformationRegistry",
+                field="function.key",
+                component="TransformationRegistry",
             )
         with cls._lock:
             if not replace and key in cls._functions:
                 raise StreamingValidationError(
                     f"Transformation '{key}' is already registered.",
-                    field="function.key", component="TransformationRegistry",
+                    field="function.key",
+                    component="TransformationRegistry",
                 )
             cls._functions[key] = function
 
@@ -69,7 +73,9 @@ class TransformationRegistry:
                 f"Transformation '{key}' is not registered{did_you_mean(key, known)} Register it "
                 f"at startup with TransformationRegistry.register('{key}', fn). Registered: "
                 f"{', '.join(known) or 'none'}.",
-                field="function.key", actual=key, expected=known,
+                field="function.key",
+                actual=key,
+                expected=known,
                 component="TransformationRegistry",
             )
         return function
@@ -99,7 +105,8 @@ def check_function_spec(spec: Any, field: str) -> StreamingValidationError | Non
     if spec.key is not None:
         if spec.module or spec.function:
             return StreamingValidationError(
-                "give either 'key' or 'module' + 'function', not both", field=field)
+                "give either 'key' or 'module' + 'function', not both", field=field
+            )
         if not TransformationRegistry.contains(spec.key):
             try:
                 TransformationRegistry.get(spec.key)
@@ -108,8 +115,7 @@ def check_function_spec(spec: Any, field: str) -> StreamingValidationError | Non
         return None
     if spec.module or spec.function:
         if not (spec.module and spec.function):
-            return StreamingValidationError(
-                "dynamic imports need both 'module' and 'function'", field=field)
+            return StreamingValidationError("dynamic imports need both 'module' and 'function'", field=field)
         if not unsafe_import_enabled():
             return StreamingValidationError(
                 f"importing '{spec.module}.{spec.function}' from configuration is disabled; "
@@ -140,11 +146,13 @@ def resolve_callable(spec: Any, field: str = "function") -> tuple[Callable[..., 
         function = getattr(module, str(spec.function))
     except (ImportError, AttributeError) as exc:
         raise StreamingValidationError(
-            f"cannot import '{spec.module}.{spec.function}': {exc}", field=f"{field}.module",
+            f"cannot import '{spec.module}.{spec.function}': {exc}",
+            field=f"{field}.module",
         ) from exc
     if not callable(function):
         raise StreamingValidationError(
-            f"'{spec.module}.{spec.function}' is not callable", field=f"{field}.function")
+            f"'{spec.module}.{spec.function}' is not callable", field=f"{field}.function"
+        )
     return function, params
 
 
@@ -154,13 +162,10 @@ def accepts_config(function: Callable[..., Any]) -> bool:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
         return True
-    positional = [p for p in parameters
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
-def apply_transformation(
-    function: Callable[..., Any], df: DataFrame, config: Mapping[str, Any]
-) -> DataFrame:
+def apply_transformation(function: Callable[..., Any], df: DataFrame, config: Mapping[str, Any]) -> DataFrame:
     result = function(df, dict(config)) if accepts_config(function) else function(df)
     return result  # type: ignore[no-any-return]

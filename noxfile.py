@@ -1,0 +1,71 @@
+"""Developer sessions. Virtualenvs and the pyspark wheel are cached under ~/.cache/tauro.
+
+pyspark 4.2.0 ships as a ~450 MB source distribution: its wheel is built once into the cache
+and every fresh virtualenv installs from there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CACHE = Path(os.environ.get("TAURO_CACHE", Path.home() / ".cache" / "tauro"))
+WHEELS = CACHE / "wheels"
+PYSPARK = "pyspark==4.2.0"
+CORE = ROOT / "tauro-core"
+TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
+
+nox.options.envdir = str(CACHE / "nox")
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+
+def pyspark_wheel(session: nox.Session) -> None:
+    """Build the pyspark wheel once; later installs come from the cache."""
+    WHEELS.mkdir(parents=True, exist_ok=True)
+    if not list(WHEELS.glob("pyspark-4.2.0-*.whl")):
+        session.run("python", "-m", "pip", "wheel", "--no-deps", PYSPARK, "-w", str(WHEELS))
+
+
+def install(session: nox.Session, *args: str) -> None:
+    session.install("--find-links", str(WHEELS), *args)
+
+
+def install_repo(session: nox.Session, editable: bool = True) -> None:
+    pyspark_wheel(session)
+    flag = ["-e"] if editable else []
+    install(session, *flag, str(CORE))
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "tauro-core/src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    install_repo(session)
+    session.install("mypy>=1.10", "types-PyYAML")
+    session.run("mypy")
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The full test suite (real local Spark). Extra arguments go to pytest."""
+    install_repo(session)
+    install(session, *TEST_DEPS)
+    session.run("python", "-m", "pytest", *session.posargs, env={"TAURO_CACHE": str(CACHE)})
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmarks: print figures for docs/benchmarks.md. Never part of the test run."""
+    install_repo(session)
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        if session.posargs and script.stem not in session.posargs:
+            continue
+        session.run("python", str(script))
