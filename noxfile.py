@@ -7,6 +7,7 @@ and every fresh virtualenv installs from there.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -59,6 +60,22 @@ def tests(session: nox.Session) -> None:
     install_repo(session)
     install(session, *TEST_DEPS)
     session.run("python", "-m", "pytest", *session.posargs, env={"TAURO_CACHE": str(CACHE)})
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The demo pipeline on an embedded local Spark: no external service needed."""
+    install_repo(session)
+    base = CACHE / "demo"
+    # A demo starts from scratch; real pipelines keep their checkpoints and resume.
+    shutil.rmtree(base, ignore_errors=True)
+    session.run(
+        "tauro", "run", "examples/demo/pipeline.yaml",
+        "--import", "examples/demo/transforms.py",
+        "--context", "examples/demo/context.yaml",
+        *session.posargs,
+        env={"TAURO_DEMO_BASE": str(base)},
+    )
 
 
 @nox.session(python="3.11")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -131,11 +130,130 @@ def graph(file: str, pipeline: str | None, fmt: str) -> None:
     click.echo(render_graph([n.normalized for n in report.nodes], fmt))
 
 
-def run_cli() -> None:  # pragma: no cover - console entry for python -m
-    main()
+def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
+        variables[key] = value
+    return variables
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--pipeline", help="Pipeline of a multi-pipeline file.")
+@click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
+@click.option("--var", "variables", multiple=True, help="NAME=VALUE for ${NAME} in the file (repeatable).")
+@click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    help="Python module or .py file to import first, e.g. to register transformations (repeatable).",
+)
+@click.option("--execution-id", help="Execution id (default: generated).")
+@click.option(
+    "--stop-timeout", default=60.0, show_default=True, help="Seconds to let in-flight batches finish."
+)
+@click.option("--quiet", is_flag=True, help="No live status table.")
+def run(
+    file: str,
+    pipeline: str | None,
+    context_file: str | None,
+    variables: tuple[str, ...],
+    imports: tuple[str, ...],
+    execution_id: str | None,
+    stop_timeout: float,
+    quiet: bool,
+) -> None:
+    """Run a pipeline in the foreground until it ends, fails, or is stopped (Ctrl-C, tauro stop)."""
+    from tauro.runner import ForegroundRun, import_user_code
+
+    try:
+        import_user_code(imports)
+        context = _load_context(context_file)
+        name, raw = select_pipeline(read_config_file(file), pipeline)
+        runner = ForegroundRun(context, file, name, raw, _parse_vars(variables), execution_id)
+    except StreamingError as exc:
+        err_console.print(f"[red]error[/red] {escape(str(exc))}")
+        sys.exit(1)
+    sys.exit(runner.run(stop_timeout=stop_timeout, live=not quiet, console=console))
+
+
+@main.command()
+@click.argument("execution_id", required=False)
+@click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(execution_id: str | None, context_file: str | None, as_json: bool) -> None:
+    """Show runs (or one run in detail), also those of other processes."""
+    from tauro.runner import render_status_table
+    from tauro.runs import RunDirectory, list_runs
+
+    context = _load_context(context_file)
+    if execution_id:
+        run_dir = RunDirectory(context.runs_dir, execution_id)
+        detail = run_dir.read_status()
+        if detail is None:
+            err_console.print(f"error: no run '{escape(execution_id)}' under {context.runs_dir}")
+            sys.exit(1)
+        summary = run_dir.summary()
+        detail["status"] = summary["status"]
+        if as_json:
+            click.echo(json.dumps(detail, indent=2, default=str))
+        else:
+            console.print(render_status_table(detail))
+        return
+    runs = [r.summary() for r in list_runs(context.runs_dir)]
+    if as_json:
+        click.echo(json.dumps(runs, indent=2, default=str))
+        return
+    table = Table(title=f"Tauro runs in {context.runs_dir}")
+    for column in ("execution id", "pipeline", "status", "pid", "active/total"):
+        table.add_column(column)
+    for item in runs:
+        table.add_row(
+            item["execution_id"],
+            str(item["pipeline_name"]),
+            item["status"],
+            str(item["pid"]),
+            f"{item['active_queries']}/{item['total_queries']}",
+        )
+    console.print(table)
+
+
+@main.command()
+@click.argument("execution_id")
+@click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the run to stop.")
+def stop(execution_id: str, context_file: str | None, timeout: float) -> None:
+    """Ask a running ``tauro run`` (any process) to stop gracefully; wait until it has."""
+    import time
+
+    from tauro.runs import FINAL, RunDirectory
+
+    context = _load_context(context_file)
+    run_dir = RunDirectory(context.runs_dir, execution_id)
+    if run_dir.read_run() is None:
+        err_console.print(f"error: no run '{escape(execution_id)}' under {context.runs_dir}")
+        sys.exit(1)
+    current = (run_dir.read_status() or {}).get("status")
+    if current in FINAL:
+        console.print(f"{execution_id} already {current}")
+        return
+    if not run_dir.runner_alive():
+        err_console.print(f"error: the runner of {execution_id} is gone (pid {run_dir.summary()['pid']})")
+        sys.exit(1)
+    run_dir.request_stop(timeout)
+    deadline = time.monotonic() + timeout + 30
+    while time.monotonic() < deadline:
+        current = (run_dir.read_status() or {}).get("status")
+        if current in FINAL and not run_dir.runner_alive():
+            console.print(f"{execution_id} {current}")
+            sys.exit(0 if current != "error" else 1)
+        time.sleep(0.5)
+    err_console.print(f"error: {execution_id} did not stop within {timeout + 30:g}s")
+    sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-_ = Path  # keep the import for later subcommands

@@ -318,6 +318,17 @@ class StreamingValidator:
             writer = registry.writers[fmt].target
             self._required_options(fmt, output, _p(prefix, "output"), name, report)
             self._run_validators(fmt, "output", output, node, _p(prefix, "output."), report)
+            if (
+                section is not None
+                and section["dead_letter"] is not None
+                and not writer.supports_write_batch()
+            ):
+                report.add(
+                    _p(prefix, "output.format"),
+                    f"sink '{fmt}' cannot write single batches; with a dead_letter the node runs as one "
+                    "foreachBatch query, so choose a sink that implements write_batch (memory, delta, files)",
+                    name,
+                )
             modes = writer.supported_output_modes
             mode = node.normalized["streaming"]["output_mode"]
             if modes is not None and mode in StreamingOutputMode.__members__.values() and mode not in modes:
