@@ -109,6 +109,21 @@ def spark(plugin_manager: TauroPluginManager, tmp_path_factory: pytest.TempPathF
     session.stop()
 
 
+@pytest.fixture(autouse=True)
+def _no_query_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that used Spark must not leave a streaming query running."""
+    if "spark" not in request.fixturenames:
+        yield
+        return
+    session = request.getfixturevalue("spark")
+    before = {q.id for q in session.streams.active}
+    yield
+    leaked = [q for q in session.streams.active if q.id not in before]
+    for query in leaked:
+        query.stop()
+    assert not leaked, f"queries left running: {[q.name for q in leaked]}"
+
+
 @pytest.fixture
 def context(spark: Any, tmp_path: Path) -> Any:
     """A Context on the shared session, with its own directories under tmp_path."""

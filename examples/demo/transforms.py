@@ -21,7 +21,11 @@ def clean_events(df: DataFrame, config: dict[str, Any]) -> DataFrame:
 
 
 def count_by_action(df: DataFrame) -> DataFrame:
-    return df.where(F.col("action").isNotNull()).groupBy("action").agg(F.count("*").alias("events"), F.sum("amount").alias("amount"))
+    return (
+        df.where(F.col("action").isNotNull())
+        .groupBy("action")
+        .agg(F.count("*").alias("events"), F.sum("amount").alias("amount"))
+    )
 
 
 TransformationRegistry.register("clean_events", clean_events)

@@ -164,7 +164,7 @@ def test_cycles_are_reported_with_their_path(validator: StreamingValidator) -> N
     config = {
         "nodes": [node("a", depends_on=["c"]), node("b", depends_on=["a"]), node("c", depends_on=["b"])]
     }
-    with pytest.raises(StreamingPipelineError, match="circular dependency") as info:
+    with pytest.raises(StreamingPipelineError, match="Circular dependency detected") as info:
         validator.validate_streaming_pipeline_config(config)
     message = str(info.value)
     assert "a -> " in message or "b -> " in message or "c -> " in message

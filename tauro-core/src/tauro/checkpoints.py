@@ -21,6 +21,7 @@ from typing import Any
 
 from loguru import logger
 
+from tauro.processes import process_alive
 from tauro.streaming.exceptions import StreamingQueryError, StreamingValidationError
 
 # Same schemes the validator treats as remote; any other ``scheme://`` (except file) also counts.
@@ -147,19 +148,7 @@ def _process_gone(record: HolderRecord) -> bool | None:
     pid = record.get("pid")
     if record.get("host") != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # exists, owned by another user
-    # A zombie has released its files (and locks) but still answers kill(0).
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            state = handle.read().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state in {"Z", "X"}
+    return not process_alive(pid)
 
 
 # Locks held by this process, keyed by lock file. flock already refuses a second open file
@@ -205,6 +194,7 @@ class CheckpointLock:
         self.lock_file, self.holder_file = _lock_files(checkpoint)
         self._fd: int | None = None
         self._record: HolderRecord | None = None
+        self._release_guard = threading.Lock()
 
     @property
     def held(self) -> bool:
@@ -321,7 +311,12 @@ class CheckpointLock:
         )
 
     def release(self) -> None:
-        """Remove the holder record and free the lock. Safe to call more than once."""
+        """Remove the holder record and free the lock. Safe to call more than once, and from
+        several threads at once (a stop and the listener's terminated event may race)."""
+        with self._release_guard:
+            self._release()
+
+    def _release(self) -> None:
         fd = self._fd
         if fd is None:
             return

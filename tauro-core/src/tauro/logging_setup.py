@@ -45,8 +45,10 @@ def _stdlib_configured() -> bool:
 
 
 def install_stdlib_bridge() -> None:
-    """Forward Tauro's loguru records to ``logging`` (when the host configured it)."""
+    """Forward Tauro's loguru records to ``logging`` when the host program configured it."""
     global _bridge_installed
+    if not _stdlib_configured():
+        return
     with _bridge_lock:
         if _bridge_installed:
             return

@@ -86,3 +86,9 @@ def collect_secrets(value: Any, key: str | None = None) -> None:
     elif isinstance(value, list | tuple):
         for v in value:
             collect_secrets(v)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, redacted (JVM errors run to many lines)."""
+    text = str(exc)
+    return redact_text(text.splitlines()[0] if text.strip() else type(exc).__name__)

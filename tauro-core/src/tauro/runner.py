@@ -124,7 +124,8 @@ class ForegroundRun:
             self.run_dir.create(self.pipeline_name, str(Path(self.config_file).resolve()))
             self._write_status(self.manager.get_pipeline_status(execution_id))
             console.print(
-                f"Running {self.pipeline_name} as {execution_id} (stop with Ctrl-C or `tauro stop {execution_id}`)"
+                f"Running {self.pipeline_name} as {execution_id} "
+                f"(stop with Ctrl-C or `tauro stop {execution_id}`)"
             )
             status = self._watch(execution_id, stop_timeout, live, console)
         except StreamingValidationError as exc:
@@ -193,7 +194,17 @@ class ForegroundRun:
         self._write_status(status)
         return status
 
+    def _close(self) -> None:
+        # The session's listener calls back into Python: remove it before the interpreter exits.
+        from tauro.streaming.health import shutdown_event_hubs
+
+        try:
+            shutdown_event_hubs()
+        except Exception:
+            logger.opt(exception=True).debug("Closing the query listener failed")
+
     def _report(self, status: dict[str, Any], console: Console) -> int:
+        self._close()
         console.print(render_status_table(status))
         failed = status.get("status") == "error" or any(
             s.get("state") == "failed" for s in (status.get("query_statuses") or {}).values()

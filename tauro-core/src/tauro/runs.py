@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tauro.processes import process_alive
+
 FINAL = ("completed", "stopped", "error")
 
 
@@ -35,16 +37,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunDirectory:
@@ -101,7 +93,7 @@ class RunDirectory:
             return False
         if run.get("host") not in (None, socket.gethostname()):
             return True  # cannot tell for another host; trust the status file
-        return pid_alive(pid)
+        return process_alive(pid)
 
     def summary(self) -> dict[str, Any]:
         status = self.read_status() or {}

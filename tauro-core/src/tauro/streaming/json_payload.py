@@ -91,7 +91,8 @@ def split_batch(
 
 
 def _explainer(schema_json: Mapping[str, Any]) -> Any:
-    def explain(payload: str | None) -> str:
+    # No annotations on purpose: pyspark would try to infer a pandas UDF type from them.
+    def explain(payload):  # type: ignore[no-untyped-def]
         return explain_json_error(payload, schema_json)
 
     return explain

@@ -295,11 +295,16 @@ class StreamingPipelineManager:
             return
         with self._wake:
             node.managed = managed
-            if node.state == NodeState.STARTING:
+            stop_now = run.stop_requested
+            if node.state == NodeState.STARTING and not stop_now:
                 node.state = NodeState.RUNNING
             node.error = None
-            if run.stop_requested:
-                self._wake.notify_all()
+        if stop_now:
+            # A stop arrived while this query was starting: it must not outlive the pipeline.
+            self.query_manager.stop_query(managed.id, timeout=30)
+        with self._wake:
+            if stop_now:
+                node.state = NodeState.STOPPED
             self._refresh(run)
             self._wake.notify_all()
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tauro.config.schemas import to_struct_type
-from tauro.redaction import redact_text
+from tauro.redaction import first_line
 from tauro.streaming.exceptions import StreamingQueryError, StreamingValidationError
 from tauro.streaming.json_payload import parse_stream
 from tauro.streaming.transformations import apply_transformation, resolve_callable
@@ -19,6 +19,19 @@ if TYPE_CHECKING:
     from tauro.streaming.validators import ValidatedNode
 
 Step = tuple[str, Callable[..., Any], dict[str, Any]]
+
+
+def count_input(df: DataFrame) -> DataFrame:
+    """Count rows as they are read, reported in progress ``observedMetrics`` (cheap: computed
+    inside the batch). Spark's ``numInputRows`` is 0 for Python data sources."""
+    from pyspark.sql import functions as F
+
+    from tauro.streaming.health import INPUT_METRIC
+
+    try:
+        return df.observe(INPUT_METRIC, F.count(F.lit(1)).alias("rows"))
+    except Exception:  # a source or session that cannot observe: fall back to numInputRows
+        return df
 
 
 def reader_options(section: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,7 +93,7 @@ def apply_steps(
 def transformation_error(
     exc: Exception, field: str, name: str, node: ValidatedNode, parsed_payload: str | None
 ) -> StreamingQueryError:
-    text = redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    text = first_line(exc)
     hint = ""
     if parsed_payload and f"`{parsed_payload}`" in str(exc):
         hint = (
@@ -130,14 +143,14 @@ def build_stream(
         raise
     except Exception as exc:
         raise StreamingQueryError(
-            f"reading format '{section['format']}' for node '{node.name}' failed: "
-            f"{redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
+            f"reading format '{section['format']}' for node '{node.name}' failed: {first_line(exc)}",
             field="input",
             node_name=node.name,
             operation="read",
             component=type(reader).__name__,
             cause=exc,
         ) from exc
+    df = count_input(df)
     steps = transformation_steps(node)
     if dead_letters:
         return df, steps

@@ -16,7 +16,7 @@ from tauro.config.context import context_settings
 from tauro.config.models import NodeConfig
 from tauro.config.schemas import to_struct_type
 from tauro.logging_setup import install_stdlib_bridge
-from tauro.redaction import redact_text
+from tauro.redaction import first_line, redact_text
 from tauro.session import prepare_session
 from tauro.streaming.constants import BOUNDED_TRIGGERS, DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.context_access import ContextLike, spark_of
@@ -175,6 +175,7 @@ class StreamingQueryManager:
             output["options"].get("checkpointLocation"),
             self.settings["checkpoint_base"],
         )
+        self._release_finished(checkpoint)
         lock = CheckpointLock(checkpoint, execution_id=execution_id, query_name=query_name)
         lock.acquire()
         query: StreamingQuery | None = None
@@ -240,7 +241,7 @@ class StreamingQueryManager:
                 raise
             if isinstance(exc, Exception):
                 raise StreamingQueryError(
-                    f"starting node '{node.name}' failed: {redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
+                    f"starting node '{node.name}' failed: {first_line(exc)}",
                     node_name=node.name,
                     operation="create_and_start_query",
                     component="StreamingQueryManager",
@@ -343,6 +344,18 @@ class StreamingQueryManager:
             )
         if callback is not None:
             callback(managed, exception)
+
+    def _release_finished(self, checkpoint: str) -> None:
+        """Release locks of this manager's ended queries on ``checkpoint`` now, rather than when
+        the listener's terminated event arrives (a restart may come first)."""
+        for managed in self.managed_queries():
+            if managed.checkpoint == checkpoint:
+                try:
+                    active = bool(managed.query.isActive)
+                except Exception:
+                    active = False
+                if not active:
+                    managed.lock.release()
 
     def stop_query(self, query: StreamingQuery | str, timeout: float = 30.0) -> bool:
         """Wait up to ``timeout`` for an in-flight batch, then stop; True when it is no longer active."""

@@ -615,7 +615,7 @@ class StreamingValidator:
             where = f"nodes[{first.index}].depends_on" if first else "depends_on"
             report.add(
                 where,
-                f"circular dependency: {' -> '.join(reversed(cycle))}; remove one "
+                f"Circular dependency detected: {' -> '.join(reversed(cycle))}; remove one "
                 "of these depends_on entries",
                 cycle[0],
             )
