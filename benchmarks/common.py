@@ -1,0 +1,34 @@
+"""Shared helpers: alternate A and B runs, report the median ratio with min and max."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def alternate(
+    a: Callable[[], object], b: Callable[[], object], pairs: int = 7
+) -> tuple[list[float], list[float]]:
+    """Run a, b, a, b, ... ``pairs`` times each (alternating cancels drift) and return timings."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for _ in range(pairs):
+        times_a.append(timed(a))
+        times_b.append(timed(b))
+    return times_a, times_b
+
+
+def report(title: str, ratios: list[float], unit: str = "x") -> str:
+    line = (
+        f"{title}: median {statistics.median(ratios):.3f}{unit} "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f}, n={len(ratios)})"
+    )
+    print(line)
+    return line
