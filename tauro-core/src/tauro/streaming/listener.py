@@ -14,6 +14,7 @@ for the listener's own event. Without listener support the hub warns and works f
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import queue
@@ -144,7 +145,51 @@ def _listener_class() -> type:
         def onQueryTerminated(self, event: Any) -> None:
             self._receive(lambda: _Record("terminated", str(event.id), str(event.runId), event.exception))
 
+        @property
+        def _jlistener(self) -> Any:
+            # Classic sessions: answer the JVM with a lean object instead of pyspark's wrapper,
+            # which turns every progress event into Python objects field by field (dozens of
+            # py4j round trips). With many queries that made Spark drop listener events.
+            from pyspark import SparkContext
+
+            if not hasattr(self, "_tauro_jlistener"):
+                lean = _LeanJavaListener(self._receive)
+                self._tauro_jlistener = SparkContext._jvm.PythonStreamingQueryListenerWrapper(lean)
+            return self._tauro_jlistener
+
     return TauroQueryListener
+
+
+class _LeanJavaListener:
+    """Implements Spark's Java listener interface through py4j with two calls per event."""
+
+    def __init__(self, receive: Callable[[Callable[[], _Record]], None]) -> None:
+        self._receive = receive
+
+    def onQueryStarted(self, jevent: Any) -> None:  # Java interface names, hence camelCase
+        pass
+
+    def onQueryProgress(self, jevent: Any) -> None:
+        text = jevent.progress().json()
+
+        def record() -> _Record:
+            data = json.loads(text)
+            return _Record("progress", str(data.get("id")), str(data.get("runId")), data)
+
+        self._receive(record)
+
+    def onQueryIdle(self, jevent: Any) -> None:
+        query_id, run_id = jevent.id().toString(), jevent.runId().toString()
+        self._receive(lambda: _Record("idle", query_id, run_id))
+
+    def onQueryTerminated(self, jevent: Any) -> None:
+        error = jevent.exception()
+        text = error.get() if error.isDefined() else None
+        query_id, run_id = jevent.id().toString(), jevent.runId().toString()
+        self._receive(lambda: _Record("terminated", query_id, run_id, text))
+
+    class Java:
+        implements = ["org.apache.spark.sql.streaming.PythonStreamingQueryListener"]
 
 
 def _run_id(query: Any) -> str | None:
@@ -411,12 +456,21 @@ _hubs_lock = threading.Lock()
 
 def get_event_hub(spark: Any) -> QueryEventHub:
     """The hub of this SparkSession, created (and its listener added) on first use."""
+    global _exit_hook_registered
     with _hubs_lock:
+        if not _exit_hook_registered:
+            # Remove listeners before the interpreter exits: otherwise the JVM keeps calling
+            # back into a Python that has gone, and logs py4j connection errors.
+            atexit.register(shutdown_event_hubs)
+            _exit_hook_registered = True
         hub = _hubs.get(id(spark))
         if hub is None or hub.closed or hub.spark is not spark:
             hub = QueryEventHub(spark)
             _hubs[id(spark)] = hub
         return hub
+
+
+_exit_hook_registered = False
 
 
 def shutdown_event_hubs() -> None:
