@@ -17,6 +17,12 @@ CACHE = Path(os.environ.get("TAURO_CACHE", Path.home() / ".cache" / "tauro"))
 WHEELS = CACHE / "wheels"
 PYSPARK = "pyspark==4.2.0"
 CORE = ROOT / "tauro-core"
+# Plugin family distributions present in the repository (each added by its own issue).
+FAMILIES = sorted(
+    p.name
+    for p in ROOT.glob("tauro-*")
+    if p.is_dir() and p.name != "tauro-core" and (p / "pyproject.toml").exists()
+)
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
 
 nox.options.envdir = str(CACHE / "nox")
@@ -35,16 +41,40 @@ def install(session: nox.Session, *args: str) -> None:
     session.install("--find-links", str(WHEELS), *args)
 
 
-def install_repo(session: nox.Session, editable: bool = True) -> None:
+def install_repo(session: nox.Session, editable: bool = True, families: bool = True) -> None:
     pyspark_wheel(session)
     flag = ["-e"] if editable else []
     install(session, *flag, str(CORE))
+    for family in FAMILIES if families else []:
+        install(session, *flag, str(ROOT / family))
+
+
+def prefetch_jars(session: nox.Session) -> None:
+    """Fetch the Maven packages the installed plugins contribute into ~/.m2 with mvn, where
+    Spark's Ivy resolution looks first (and fails clearly here rather than mid-test)."""
+    if shutil.which("mvn") is None:
+        session.warn("mvn not found: Spark will resolve plugin packages itself at session start")
+        return
+    code = (
+        "from tauro.session import plugin_spark_settings; print(' '.join(plugin_spark_settings().packages))"
+    )
+    packages = session.run("python", "-c", code, silent=True) or ""
+    for package in str(packages).split():
+        session.run("mvn", "-q", "dependency:get", f"-Dartifact={package}", external=True)
 
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "tauro-core/src", "tests", "benchmarks", "noxfile.py")
+    session.run(
+        "ruff",
+        "check",
+        "tauro-core/src",
+        *(f"{f}/src" for f in FAMILIES),
+        "tests",
+        "benchmarks",
+        "noxfile.py",
+    )
 
 
 @nox.session(python="3.11")
@@ -59,7 +89,24 @@ def tests(session: nox.Session) -> None:
     """The full test suite (real local Spark). Extra arguments go to pytest."""
     install_repo(session)
     install(session, *TEST_DEPS)
+    prefetch_jars(session)
     session.run("python", "-m", "pytest", *session.posargs, env={"TAURO_CACHE": str(CACHE)})
+
+
+@nox.session(python="3.11")
+@nox.parametrize("dist", FAMILIES or ["tauro-core"])
+def isolated(session: nox.Session, dist: str) -> None:
+    """One distribution installed alone with tauro-core (not editable): it must list itself in
+    `tauro plugins` and pass its own tests without the other families."""
+    install_repo(session, editable=False, families=False)
+    if dist != "tauro-core":
+        install(session, str(ROOT / dist))
+    install(session, *TEST_DEPS)
+    prefetch_jars(session)
+    session.run("tauro", "plugins", "--json")
+    family = dist.removeprefix("tauro-")
+    tests = ROOT / "tests" / ("core" if dist == "tauro-core" else family)
+    session.run("python", "-m", "pytest", str(tests), *session.posargs, env={"TAURO_CACHE": str(CACHE)})
 
 
 @nox.session(python="3.11")
@@ -70,9 +117,13 @@ def demo(session: nox.Session) -> None:
     # A demo starts from scratch; real pipelines keep their checkpoints and resume.
     shutil.rmtree(base, ignore_errors=True)
     session.run(
-        "tauro", "run", "examples/demo/pipeline.yaml",
-        "--import", "examples/demo/transforms.py",
-        "--context", "examples/demo/context.yaml",
+        "tauro",
+        "run",
+        "examples/demo/pipeline.yaml",
+        "--import",
+        "examples/demo/transforms.py",
+        "--context",
+        "examples/demo/context.yaml",
         *session.posargs,
         env={"TAURO_DEMO_BASE": str(base)},
     )

@@ -2,8 +2,10 @@
 the hand-written PySpark query, same session, alternating runs; Tauro/raw throughput ratio at
 least 0.98.
 
-    python benchmarks/bench_files.py            # 7 pairs after one warm-up pair
+    python benchmarks/bench_files.py            # 7 pairs after two warm-up pairs
     python benchmarks/bench_files.py --pairs 3  # a quicker check
+    python benchmarks/bench_files.py --plugin   # also the plugin's reader/writer without the
+                                                # query manager, to tell plugin and core apart
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import alternate, report
+from common import report, timed
 
 ROWS = 1_000_000
 FILES = 10
@@ -41,12 +43,32 @@ def write_input(spark: Any, source: Path) -> None:
     rows.repartition(FILES).write.json(str(source))
 
 
+def alternate_both_ways(a: Any, b: Any, pairs: int) -> tuple[list[float], list[float]]:
+    """Like ``common.alternate``, but every other pair runs b first, so an order effect (GC or
+    caches left by the previous run) does not always fall on the same side."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for pair in range(pairs):
+        if pair % 2 == 0:
+            times_a.append(timed(a))
+            times_b.append(timed(b))
+        else:
+            times_b.append(timed(b))
+            times_a.append(timed(a))
+    return times_a, times_b
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=7, help="alternating Tauro/raw pairs (default 7)")
-    pairs = parser.parse_args().pairs
+    parser.add_argument("--plugin", action="store_true", help="also time the plugin alone against raw")
+    args = parser.parse_args()
+    pairs = args.pairs
 
+    from tauro.config.schemas import to_struct_type
     from tauro.streaming.query_manager import StreamingQueryManager
+    from tauro_files.reader import FileStreamReader
+    from tauro_files.writer import FileStreamWriter
 
     with tempfile.TemporaryDirectory(prefix="tauro-bench-files-") as tmp:
         base = Path(tmp)
@@ -98,13 +120,37 @@ def main() -> None:
             finally:
                 query.stop()
 
-        tauro_run(), raw_run()  # warm up both paths (JIT, file listing caches)
-        tauro_times, raw_times = alternate(tauro_run, raw_run, pairs)
+        for _ in range(2):  # warm up both paths (JIT, file listing caches)
+            tauro_run(), raw_run()
+        tauro_times, raw_times = alternate_both_ways(tauro_run, raw_run, pairs)
         ratios = [(ROWS / t) / (ROWS / r) for t, r in zip(tauro_times, raw_times)]
         print(
             f"raw {ROWS / min(raw_times):,.0f} rows/s best; Tauro {ROWS / min(tauro_times):,.0f} rows/s best"
         )
         report(f"throughput Tauro/raw, {ROWS} JSON rows file_stream -> parquet (target >= 0.98)", ratios)
+        if args.plugin:
+
+            def plugin_run() -> None:
+                out, checkpoint = next_dirs("plugin")
+                df = FileStreamReader(ctx).read(
+                    path=str(source), schema=to_struct_type(SCHEMA), format="json"
+                )
+                query = FileStreamWriter(ctx).write(
+                    df,
+                    path=str(out),
+                    format="parquet",
+                    trigger={"type": "available_now"},
+                    output_mode="append",
+                    checkpoint_location=str(checkpoint),
+                )
+                try:
+                    query.awaitTermination()
+                finally:
+                    query.stop()
+
+            plugin_times, raw_times = alternate_both_ways(plugin_run, raw_run, pairs)
+            ratios = [r / t for t, r in zip(plugin_times, raw_times)]
+            report("throughput plugin reader/writer alone/raw (no query manager)", ratios)
 
 
 if __name__ == "__main__":

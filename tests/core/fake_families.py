@@ -1,4 +1,5 @@
-"""Validators standing in for the Kafka, delta_stream and file_stream families' rules.
+"""Validators standing in for the Kafka and delta_stream families' rules (file_stream is real:
+tauro-files is in this repository).
 
 The real rules live in the families' distributions (their own issues); these register through
 the same hooks to prove the mechanism, as a third-party plugin would.
@@ -54,11 +55,9 @@ def validate_needs_path(section: Mapping[str, Any], node: Mapping[str, Any]) -> 
 def tauro_register_readers(registry: Any) -> None:
     registry.add("kafka", FakeKafkaReader)
     registry.add("delta_stream", FakePathReader)
-    registry.add("file_stream", FakePathReader)
 
 
 @hookimpl
 def tauro_register_format_validators(registry: Any) -> None:
     registry.add("kafka", validate_kafka, role="input")
     registry.add("delta_stream", validate_needs_path, role="input")
-    registry.add("file_stream", validate_needs_path, role="input")

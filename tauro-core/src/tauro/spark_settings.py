@@ -12,6 +12,14 @@ from tauro.streaming.exceptions import StreamingValidationError
 JOINABLE_KEYS = frozenset({"spark.sql.extensions"})
 
 
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in values)
+
+
+def _str_dict(values: Mapping[str, object]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in values.items()}
+
+
 @attrs.frozen(kw_only=True)
 class SparkSettings:
     """Maven coordinates and Spark conf a plugin needs when Tauro builds the session.
@@ -21,8 +29,8 @@ class SparkSettings:
     are comma-joined; any other key two plugins set differently is an error naming both.
     """
 
-    packages: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    conf: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    packages: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
+    conf: Mapping[str, str] = attrs.field(factory=dict, converter=_str_dict)
 
 
 @attrs.frozen

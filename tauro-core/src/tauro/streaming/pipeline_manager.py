@@ -424,6 +424,9 @@ class StreamingPipelineManager:
                 if not healthy and message and "stalled" in message:
                     logger.warning("Query '{}' {}", managed.query_name, message)
                 if not node.is_active():
+                    # The listener may not have delivered the last batches yet: count them now.
+                    for progress in _recent_progress(managed):
+                        managed.monitor.record_progress(progress)
                     exc = None
                     try:
                         error = managed.query.exception()
@@ -437,3 +440,12 @@ class StreamingPipelineManager:
             # The listener missed this termination (or it is still in flight): handle it here.
             if node.state in LIVE:
                 self._on_terminated(run, node, managed, exc)
+
+
+def _recent_progress(managed: ManagedQuery) -> list[dict[str, Any]]:
+    from tauro.streaming.health import progress_to_dict
+
+    try:
+        return [p for p in (progress_to_dict(r) for r in managed.query.recentProgress) if p is not None]
+    except Exception:
+        return []

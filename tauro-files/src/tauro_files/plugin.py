@@ -1,0 +1,42 @@
+"""Hooks of the ``files`` plugin: the ``file_stream`` reader, the ``file`` writer, their
+validators and Spark's avro package. pyspark is imported lazily, inside the classes' modules."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tauro import SparkSettings, hookimpl
+from tauro_files.options import AVRO_PACKAGE
+
+if TYPE_CHECKING:
+    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+
+
+@hookimpl
+def tauro_register_readers(registry: ReaderRegistry) -> None:
+    from tauro_files.reader import FileStreamReader
+
+    registry.add("file_stream", FileStreamReader)
+
+
+@hookimpl
+def tauro_register_writers(registry: WriterRegistry) -> None:
+    from tauro_files.writer import FileStreamWriter
+
+    registry.add("file", FileStreamWriter)
+
+
+@hookimpl
+def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
+    from tauro_files.validators import validate_file_output, validate_file_stream_input
+
+    registry.add("file_stream", validate_file_stream_input, role="input")
+    registry.add("file", validate_file_output, role="output")
+
+
+@hookimpl
+def tauro_spark_settings(spark_version: str) -> SparkSettings:
+    # avro is the one format Spark does not ship; the jar is small and resolved once by Ivy.
+    package = AVRO_PACKAGE.format(version=spark_version)
+    # mypy reads SparkSettings.packages' converter (tuple) as an unsolved generic.
+    return SparkSettings(packages=(package,))
