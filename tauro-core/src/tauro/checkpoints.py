@@ -24,7 +24,8 @@ from loguru import logger
 from tauro.processes import process_alive
 from tauro.streaming.exceptions import StreamingQueryError, StreamingValidationError
 
-# Same schemes the validator treats as remote; any other ``scheme://`` (except file) also counts.
+# Remote file systems: locking is local-only there and temporary-path checks do not apply.
+# Any other ``scheme://`` (except file) also counts as remote.
 REMOTE_SCHEMES = (
     "s3://",
     "s3a://",

@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from tauro.checkpoints import is_remote
 from tauro.config.converter import Problem, did_you_mean
 from tauro.config.durations import DurationError, parse_duration
 from tauro.config.loading import prepare_node, prepare_pipeline
@@ -40,17 +41,6 @@ from tauro.streaming.exceptions import (
 from tauro.streaming.transformations import check_function_spec
 
 NON_DURABLE_PREFIXES = ("/tmp", "/var/tmp", "/dev/shm")
-REMOTE_SCHEMES = (
-    "s3://",
-    "s3a://",
-    "s3n://",
-    "abfss://",
-    "abfs://",
-    "wasbs://",
-    "gs://",
-    "hdfs://",
-    "dbfs:/",
-)
 NODE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 TIMESTAMP_TYPES = ("timestamp", "timestamp_ntz", "date")
 DEPENDENCY_FIELDS = ("depends_on",)
@@ -115,7 +105,7 @@ def _p(prefix: str, field: str) -> str:
 
 
 def is_non_durable(path: str) -> bool:
-    if any(path.startswith(s) for s in REMOTE_SCHEMES):
+    if is_remote(path):
         return False
     local = path.removeprefix("file://").removeprefix("file:")
     temp = os.path.realpath(tempfile.gettempdir())
