@@ -23,7 +23,7 @@ from typing import Any
 from common import report
 
 ROWS_PER_FILE = 20_000
-FILES = 10
+FILES = 25
 
 
 def context(base: Path) -> Any:
