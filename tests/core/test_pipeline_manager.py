@@ -302,3 +302,20 @@ def test_blocked_udf_is_stalled_while_an_idle_source_is_idle(context: Any, tmp_p
     finally:
         release.touch()
         manager.shutdown(timeout=60)
+
+
+def test_a_restarted_pipeline_does_not_reprocess_committed_input(context: Any, tmp_path: Path) -> None:
+    spool = spool_with(tmp_path / "s", [{"id": 1, "value": "a"}, {"id": 2, "value": "b"}])
+    sink = Collected("restarted_pipeline")
+    config = {"nodes": [memory_node("n", spool.path, output=sink.output)]}
+    for round_ in range(2):
+        manager = StreamingPipelineManager(context, monitor_interval=0.5)
+        try:
+            status = manager.wait(manager.start_pipeline("again", config), timeout=120)
+            assert status["status"] == "completed"
+        finally:
+            manager.shutdown(30)
+        if round_ == 0:
+            spool.push([{"id": 3, "value": "c"}])
+    assert sink.ids() == [1, 2, 3]
+    assert status["query_statuses"]["n"]["input_rows"] == 1  # the second run read only the new row

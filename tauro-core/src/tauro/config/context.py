@@ -121,8 +121,9 @@ class Context:
         raw, problems = interpolate_tree(raw, variables)
         parsed, structure_problems = structure_with_problems(raw, ContextFile)
         problems += structure_problems
-        if parsed is not None and parsed.environment not in ENVIRONMENTS:
-            problems.append(("environment", f"must be one of {', '.join(ENVIRONMENTS)}"))
+        environment = raw.get("environment", "dev") if isinstance(raw, Mapping) else "dev"
+        if isinstance(environment, str) and environment not in ENVIRONMENTS:
+            problems.append(("environment", f"must be one of {', '.join(ENVIRONMENTS)}, not '{environment}'"))
         if problems or parsed is None:
             errors = [StreamingValidationError(m, field=p or None, component="Context") for p, m in problems]
             raise StreamingValidationError(
