@@ -90,3 +90,14 @@ nodes:
     result = CliRunner().invoke(main, ["graph", str(pipeline), "--format", fmt])
     assert result.exit_code == 0, result.output
     assert needle in result.output
+
+
+def test_validate_imports_user_transformations(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo"
+    without = CliRunner().invoke(main, ["validate", str(demo / "pipeline.yaml")])
+    assert without.exit_code == 1 and "'clean_events' is not registered" in without.output
+    result = CliRunner().invoke(
+        main, ["validate", str(demo / "pipeline.yaml"), "--import", str(demo / "transforms.py")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 node(s)" in result.output

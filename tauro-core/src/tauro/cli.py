@@ -43,12 +43,19 @@ def main(verbose: int) -> None:
     help="Context file (environment, format policy).",
 )
 @click.option("--pipeline", help="Validate only this pipeline of a multi-pipeline file.")
-def validate(files: tuple[str, ...], context_file: str | None, pipeline: str | None) -> None:
+@click.option(
+    "--import", "imports", multiple=True, help="Module or .py file registering transformations (as for run)."
+)
+def validate(
+    files: tuple[str, ...], context_file: str | None, pipeline: str | None, imports: tuple[str, ...]
+) -> None:
     """Validate pipeline files; print every problem with its path; exit 1 on any."""
+    from tauro.runner import import_user_code
     from tauro.streaming.validators import StreamingValidator
 
     failed = 0
     try:
+        import_user_code(imports)
         context = _load_context(context_file)
     except StreamingError as exc:
         err_console.print(f"[red]error[/red] {escape(str(exc))}")

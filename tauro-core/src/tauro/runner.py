@@ -141,7 +141,7 @@ class ForegroundRun:
 
     def _watch(self, execution_id: str, stop_timeout: float, live: bool, console: Console) -> dict[str, Any]:
         assert self.run_dir is not None
-        display = Live(console=console, refresh_per_second=2, transient=False) if live else None
+        display = Live(console=console, refresh_per_second=2, transient=True) if live else None
         if display is not None:
             display.start()
         try:
