@@ -82,16 +82,32 @@ def test_demo_runs_to_completion(tmp_path: Path) -> None:
     assert "| click" in result.stdout or "click" in result.stdout
 
 
-def test_status_and_stop_from_another_process(tmp_path: Path) -> None:
+FOREVER = (
+    "name: forever\nnodes:\n  - name: tick\n    input: {format: rate, options: {rowsPerSecond: 5}}\n"
+    "    output: {format: noop}\n    streaming: {trigger: {type: processing_time, interval: 1 second}}\n"
+)
+
+
+def start_forever(tmp_path: Path, execution_id: str) -> tuple[Path, subprocess.Popen[str]]:
+    """A continuous one-node pipeline run by `tauro run` in another process."""
     context = write_context(tmp_path)
     pipeline = tmp_path / "forever.yaml"
-    pipeline.write_text(
-        "name: forever\nnodes:\n  - name: tick\n    input: {format: rate, options: {rowsPerSecond: 5}}\n"
-        "    output: {format: noop}\n    streaming: {trigger: {type: processing_time, interval: 1 second}}\n"
-    )
+    pipeline.write_text(FOREVER)
     runner = start(
-        "run", str(pipeline), "--context", str(context), "--quiet", "--execution-id", "fr-1", cwd=tmp_path
+        "run",
+        str(pipeline),
+        "--context",
+        str(context),
+        "--quiet",
+        "--execution-id",
+        execution_id,
+        cwd=tmp_path,
     )
+    return context, runner
+
+
+def test_status_and_stop_from_another_process(tmp_path: Path) -> None:
+    context, runner = start_forever(tmp_path, "fr-1")
     try:
         running = wait_for_status(tmp_path, context, "running")
         assert running["execution_id"] == "fr-1" and running["pid"] == runner.pid
@@ -110,15 +126,7 @@ def test_status_and_stop_from_another_process(tmp_path: Path) -> None:
 
 
 def test_sigterm_stops_gracefully_and_failures_exit_nonzero(tmp_path: Path) -> None:
-    context = write_context(tmp_path)
-    pipeline = tmp_path / "p.yaml"
-    pipeline.write_text(
-        "nodes:\n  - name: tick\n    input: {format: rate}\n    output: {format: noop}\n"
-        "    streaming: {trigger: {type: processing_time, interval: 1 second}}\n"
-    )
-    runner = start(
-        "run", str(pipeline), "--context", str(context), "--quiet", "--execution-id", "sig-1", cwd=tmp_path
-    )
+    context, runner = start_forever(tmp_path, "sig-1")
     try:
         wait_for_status(tmp_path, context, "running")
         runner.send_signal(signal.SIGTERM)
