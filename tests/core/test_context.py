@@ -54,14 +54,16 @@ def test_default_context_and_dict_context(tmp_path: Path) -> None:
         Context(environment="staging")
 
 
-def test_embedded_session_gets_plugin_settings_and_session_ready(spark: Any) -> None:
+def test_embedded_session_gets_plugin_settings_and_session_ready(spark: Any, tmp_path: Path) -> None:
     # The shared session was built by Context.spark: the builtin plugin's session hook ran,
     # so the memory data source is registered, and the context's conf is applied.
     assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     from tauro.builtin.memory_source import DATA_SOURCE_NAME
 
-    assert DATA_SOURCE_NAME == "tauro_memory"
+    # Resolving the format fails unless tauro_session_ready registered the Python data source.
+    df = spark.readStream.format(DATA_SOURCE_NAME).schema("a STRING").option("spool", str(tmp_path)).load()
+    assert df.isStreaming and df.columns == ["a"]
 
 
 def test_transformation_registry_is_thread_safe() -> None:
