@@ -66,17 +66,6 @@ BATCH_ONLY_OPTIONS = frozenset({"modifiedbefore", "modifiedafter"})
 CLEAN_SOURCE_MODES = ("off", "archive", "delete")
 
 
-def lower_keys(options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options keyed by lower-case name (Spark's options are case-insensitive)."""
-    return {str(k).lower(): v for k, v in options.items()}
-
-
-def is_true(options: Mapping[str, Any], name: str) -> bool:
-    """Whether a boolean option (a normalized string, or a bool from Python) is true."""
-    value = lower_keys(options).get(name.lower())
-    return str(value).lower() == "true"
-
-
 def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """(Tauro's options, Spark's options) of a section's options; ``format`` is always set."""
     tauro: dict[str, Any] = {FORMAT: DEFAULT_FORMAT}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.redaction import first_line
 from tauro.streaming.exceptions import StreamingValidationError
+from tauro.streaming.option_checks import is_true
 from tauro.streaming.readers import BaseStreamingReader
 from tauro_files.options import (
     FORMAT,
@@ -14,7 +15,6 @@ from tauro_files.options import (
     INFER_SCHEMA,
     SOURCE_FILE_COLUMN,
     STREAM_OPTIONS,
-    is_true,
     split_options,
 )
 from tauro_files.spark_checks import require_format_available, require_path_exists

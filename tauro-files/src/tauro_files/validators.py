@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.streaming.option_checks import Findings, find_option, is_dead_letter, is_true
 from tauro_files.options import (
     BATCH_ONLY_OPTIONS,
     BOOLEAN_OPTIONS,
@@ -25,7 +25,6 @@ from tauro_files.options import (
     POSITIVE_INT_OPTIONS,
     SCHEMALESS_FORMATS,
     SOURCE_FILE_COLUMN,
-    is_true,
 )
 from tauro_files.paths import archive_overlaps_source, lies_under, same_file_system
 
@@ -34,40 +33,12 @@ _TIME_STRING = re.compile(r"^\s*\d+\s*(us|ms|s|m|min|h|d)?\s*$", re.IGNORECASE)
 _FORMAT_LIST = ", ".join(FORMATS)
 
 
-class Findings:
-    """Problems and warnings of one section; ``result()`` raises the problems together."""
-
-    def __init__(self) -> None:
-        self.problems: list[StreamingValidationError] = []
-        self.warnings: list[str] = []
-
-    def error(self, field: str | None, message: str) -> None:
-        self.problems.append(StreamingValidationError(message, field=field))
-
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
-
-    def result(self) -> list[str]:
-        if self.problems:
-            first = self.problems[0]
-            raise StreamingValidationError(first.message, field=first.field, problems=self.problems)
-        return self.warnings
-
-
-def _option(options: Mapping[str, Any], name: str) -> tuple[str, str] | None:
-    """(the key as the user spelled it, value) of a case-insensitive option, or None."""
-    for key, value in options.items():
-        if key.lower() == name.lower():
-            return key, str(value)
-    return None
-
-
 def _schema_columns(schema: Mapping[str, Any] | None) -> list[str]:
     return [str(f["name"]) for f in (schema or {}).get("fields", ())]
 
 
 def _check_format(options: Mapping[str, Any], found: Findings) -> str | None:
-    given = _option(options, FORMAT)
+    given = find_option(options, FORMAT)
     if given is None:
         return DEFAULT_FORMAT
     key, value = given
@@ -110,13 +81,13 @@ def _check_trigger(node: Mapping[str, Any], found: Findings, what: str) -> None:
 
 # -- the source -------------------------------------------------------------------------------
 def _check_rate_limits(options: Mapping[str, Any], found: Findings) -> None:
-    files, size = _option(options, "maxFilesPerTrigger"), _option(options, "maxBytesPerTrigger")
+    files, size = find_option(options, "maxFilesPerTrigger"), find_option(options, "maxBytesPerTrigger")
     if files and size:
         found.error(
             f"options.{size[0]}",
             "cannot be combined with maxFilesPerTrigger (Spark allows one limit per trigger); keep one",
         )
-    age = _option(options, "maxFileAge")
+    age = find_option(options, "maxFileAge")
     if age and not _TIME_STRING.match(age[1]):
         found.error(
             f"options.{age[0]}",
@@ -125,7 +96,7 @@ def _check_rate_limits(options: Mapping[str, Any], found: Findings) -> None:
         )
     if age and files and is_true(options, "latestFirst"):
         found.warn("maxFileAge is ignored by Spark when latestFirst and maxFilesPerTrigger are both set")
-    glob_filter = _option(options, "pathGlobFilter")
+    glob_filter = find_option(options, "pathGlobFilter")
     if glob_filter and not glob_filter[1].strip():
         found.error(
             f"options.{glob_filter[0]}", "must be a glob such as '*.json'; remove it to read every file"
@@ -140,8 +111,8 @@ def _check_rate_limits(options: Mapping[str, Any], found: Findings) -> None:
 
 
 def _check_clean_source(path: str | None, options: Mapping[str, Any], found: Findings) -> None:
-    clean = _option(options, "cleanSource")
-    archive = _option(options, "sourceArchiveDir")
+    clean = find_option(options, "cleanSource")
+    archive = find_option(options, "sourceArchiveDir")
     mode = clean[1].lower() if clean else "off"
     if clean and mode not in CLEAN_SOURCE_MODES:
         found.error(
@@ -242,11 +213,6 @@ def validate_file_stream_input(section: Mapping[str, Any], node: Mapping[str, An
 
 
 # -- the sink ---------------------------------------------------------------------------------
-def _is_dead_letter(section: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
-    source = node.get("input") or {}
-    return source.get("dead_letter") is not None and dict(source["dead_letter"]) == dict(section)
-
-
 def validate_file_output(section: Mapping[str, Any], node: Mapping[str, Any]) -> list[str]:
     """Validate a ``file`` output (or dead-letter) section."""
     found = Findings()
@@ -254,7 +220,7 @@ def validate_file_output(section: Mapping[str, Any], node: Mapping[str, Any]) ->
     path = _check_path(section, found, "the directory the files are written to")
     fmt = _check_format(options, found)
     _check_scalar_options(options, found)
-    dead_letter = _is_dead_letter(section, node)
+    dead_letter = is_dead_letter(section, node)
     mode = (node.get("streaming") or {}).get("output_mode")
     if not dead_letter and mode not in (None, "append"):
         found.error(
