@@ -6,10 +6,11 @@ Spark reports the problem when the query starts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
+from tauro.jvm_checks import jvm_of, require_class
 from tauro.streaming.exceptions import StreamingValidationError
 from tauro_files.options import AVRO_CLASS, AVRO_PACKAGE, FORMAT
 from tauro_files.paths import has_glob
@@ -18,38 +19,28 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
-def _jvm(spark: SparkSession) -> Any | None:
-    jvm = getattr(spark, "_jvm", None)
-    if jvm is None or getattr(spark, "_jsc", None) is None:
-        logger.debug("No JVM behind this session (Spark Connect?); file preflight checks skipped")
-        return None
-    return jvm
-
-
 def require_format_available(spark: SparkSession, fmt: str) -> None:
     """avro is a separate Spark package: name it when it is missing, rather than a JVM trace."""
     if fmt != "avro":
         return
-    jvm = _jvm(spark)
-    if jvm is None:
-        return
-    if not jvm.org.apache.spark.util.Utils.classIsLoadable(AVRO_CLASS):
-        import pyspark
+    import pyspark
 
-        package = AVRO_PACKAGE.format(version=pyspark.__version__)
-        raise StreamingValidationError(
-            f"format avro needs Spark's avro package, which this session does not have; start the "
-            f"session with spark.jars.packages={package} (Tauro adds it when it builds the session)",
-            field=f"options.{FORMAT}",
-            component="tauro-files",
-        )
+    package = AVRO_PACKAGE.format(version=pyspark.__version__)
+    require_class(
+        spark,
+        AVRO_CLASS,
+        package=package,
+        what="format avro",
+        field=f"options.{FORMAT}",
+        component="tauro-files",
+    )
 
 
 def require_path_exists(spark: SparkSession, path: str) -> None:
     """Spark's file source fails on a missing directory once the query runs; say it first."""
     if not path or has_glob(path):
         return  # a glob may match nothing yet; Spark lists it every trigger
-    jvm = _jvm(spark)
+    jvm = jvm_of(spark)
     if jvm is None:
         return
     try:
