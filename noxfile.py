@@ -23,7 +23,11 @@ FAMILIES = sorted(
     for p in ROOT.glob("tauro-*")
     if p.is_dir() and p.name != "tauro-core" and (p / "pyproject.toml").exists()
 )
-TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
+# confluent-kafka: the tests' own producer/consumer/admin client for the real broker.
+TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "confluent-kafka>=2.6"]
+# maven-dependency-plugin's default (2.8) follows test-scoped test-jars of dependencies, which
+# Maven Central does not serve for Spark's Kafka token provider; 3.x resolves like Ivy does.
+MVN_GET = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get"
 
 nox.options.envdir = str(CACHE / "nox")
 nox.options.reuse_existing_virtualenvs = True
@@ -60,7 +64,7 @@ def prefetch_jars(session: nox.Session) -> None:
     )
     packages = session.run("python", "-c", code, silent=True) or ""
     for package in str(packages).split():
-        session.run("mvn", "-q", "dependency:get", f"-Dartifact={package}", external=True)
+        session.run("mvn", "-q", MVN_GET, f"-Dartifact={package}", external=True)
 
 
 @nox.session(python="3.11")

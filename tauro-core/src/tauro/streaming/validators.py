@@ -238,8 +238,8 @@ class StreamingValidator:
             fmt = section["format"]
             if self._format_known("input", fmt, _p(prefix, "input.format"), name, report):
                 reader = registry.readers[fmt].target
-                self._required_options(fmt, section, _p(prefix, "input"), name, report)
                 self._run_validators(fmt, "input", section, node, _p(prefix, "input."), report)
+                self._required_options(fmt, section, _p(prefix, "input"), name, report)
                 if getattr(reader, "dev_only", False):
                     message = (
                         f"format '{fmt}' is for development only: it has no replay, so a restart loses data"
@@ -292,8 +292,8 @@ class StreamingValidator:
                             "receive dead letters; use memory, delta or a file sink",
                             name,
                         )
-                    self._required_options(dl_fmt, dead_letter, dl_path, name, report)
                     self._run_validators(dl_fmt, "output", dead_letter, node, f"{dl_path}.", report)
+                    self._required_options(dl_fmt, dead_letter, dl_path, name, report)
         output = node.normalized["output"]
         if output is None:
             if require_output:
@@ -306,8 +306,8 @@ class StreamingValidator:
         fmt = output["format"]
         if self._format_known("output", fmt, _p(prefix, "output.format"), name, report):
             writer = registry.writers[fmt].target
-            self._required_options(fmt, output, _p(prefix, "output"), name, report)
             self._run_validators(fmt, "output", output, node, _p(prefix, "output."), report)
+            self._required_options(fmt, output, _p(prefix, "output"), name, report)
             if (
                 section is not None
                 and section["dead_letter"] is not None
@@ -381,9 +381,12 @@ class StreamingValidator:
     def _required_options(
         self, fmt: str, section: Mapping[str, Any], path: str, node_name: str, report: ValidationReport
     ) -> None:
+        # Runs after the format's validators: a field they already explained is not repeated.
+        reported = {p.field for p in report.problems}
         for option in STREAMING_FORMAT_CONFIGS.required_options(fmt):
-            if option not in section.get("options", {}):
-                report.add(f"{path}.options.{option}", f"is required by format '{fmt}'", node_name)
+            field = f"{path}.options.{option}"
+            if option not in section.get("options", {}) and field not in reported:
+                report.add(field, f"is required by format '{fmt}'", node_name)
 
     def _run_validators(
         self,
