@@ -158,16 +158,33 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def process_alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (exited, not yet reaped) counts as gone."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False  # our own child, reaped just now
+    except ChildProcessError:
+        pass  # not our child: its parent reaps it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
+
+
 def read_pid(port: int) -> int | None:
+    """The pid of our broker on ``port`` while it runs, else None."""
     pid_file = broker_dir(port) / "broker.pid"
     if not pid_file.exists():
         return None
     pid = int(pid_file.read_text().strip() or 0)
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return None
-    return pid
+    return pid if pid > 0 and process_alive(pid) else None
 
 
 def wait_ready(port: int, timeout: float = 90.0) -> None:
@@ -259,12 +276,10 @@ def stop(port: int = DEFAULT_PORT, timeout: float = 30.0) -> None:
         os.kill(pid, signal.SIGKILL)
         while read_pid(port) is not None:
             time.sleep(0.1)
-    # Reap it when we are its parent (tests), so it does not linger as a zombie.
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+    deadline = time.monotonic() + timeout
     while port_open(port):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"port {port} is still open after the broker stopped")
         time.sleep(0.1)
 
 
