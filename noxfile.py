@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import nox
@@ -131,6 +132,44 @@ def demo(session: nox.Session) -> None:
         *session.posargs,
         env={"TAURO_DEMO_BASE": str(base)},
     )
+
+
+@nox.session(venv_backend="none")
+def kafka(session: nox.Session) -> None:
+    """The development Kafka broker: `nox -s kafka -- start|stop|status [--port N]`."""
+    session.run("python3", str(ROOT / "scripts" / "kafka_broker.py"), *(session.posargs or ["status"]))
+
+
+@nox.session(name="kafka-demo", python="3.11")
+def kafka_demo(session: nox.Session) -> None:
+    """The demo through a real Kafka broker (started here unless one listens on the port)."""
+    install_repo(session)
+    prefetch_jars(session)
+    port = os.environ.get("TAURO_KAFKA_PORT", "9092")
+    broker = ["python", str(ROOT / "scripts" / "kafka_broker.py")]
+    running = session.run(*broker, "status", "--port", port, success_codes=[0, 1], silent=True)
+    started = "not running" in str(running)
+    if started:
+        session.run(*broker, "start", "--port", port)
+    base = CACHE / "kafka-demo"
+    shutil.rmtree(base, ignore_errors=True)
+    try:
+        session.run(
+            "tauro",
+            "run",
+            "examples/kafka-demo/pipeline.yaml",
+            "--import",
+            "examples/demo/transforms.py",
+            "--context",
+            "examples/kafka-demo/context.yaml",
+            "--var",
+            f"RUN={uuid.uuid4().hex[:8]}",
+            *session.posargs,
+            env={"TAURO_DEMO_BASE": str(base), "KAFKA_BOOTSTRAP": f"127.0.0.1:{port}"},
+        )
+    finally:
+        if started:
+            session.run(*broker, "stop", "--port", port)
 
 
 @nox.session(python="3.11")

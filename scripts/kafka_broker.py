@@ -126,7 +126,8 @@ def _server_properties(directory: Path, port: int, controller_port: int) -> Path
         "share.coordinator.state.topic.replication.factor": "1",
         "share.coordinator.state.topic.min.isr": "1",
         "group.initial.rebalance.delay.ms": "0",
-        "auto.create.topics.enable": "false",
+        # Development convenience (the demo publishes to new topics); tests create theirs explicitly.
+        "auto.create.topics.enable": "true",
     }
     properties.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
     return properties

@@ -100,3 +100,20 @@ def test_records_reach_the_standard_logging_module(
     names = {r.name for r in caplog.records}
     assert "tauro.streaming.pipeline_manager" in names
     assert any("accepted as" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("clean/events", "/data/out/clean/events"),
+        ("/abs/events", "/abs/events"),
+        ("s3a://bucket/events", "s3a://bucket/events"),
+        ("file:/tmp/events", "file:/tmp/events"),
+    ],
+)
+def test_relative_output_paths_lie_under_the_context_output_path(path: str, expected: str) -> None:
+    from tauro.streaming.query_build import writer_options
+
+    section = {"options": {"format": "json"}, "path": path, "table_name": None, "partition_by": None}
+    assert writer_options(section, "/data/out/")["path"] == expected
+    assert writer_options(section, None)["path"] == path

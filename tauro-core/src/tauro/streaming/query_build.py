@@ -3,7 +3,9 @@ function -> streaming watermark. Kept apart from the manager so the order lives 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tauro.config.schemas import to_struct_type
@@ -45,12 +47,22 @@ def reader_options(section: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
-def writer_options(section: Mapping[str, Any]) -> dict[str, Any]:
+def resolve_output_path(path: str, output_path: str | None) -> str:
+    """A relative output path lies under the context's ``output_path`` when one is set."""
+    has_scheme = re.match(r"^[A-Za-z][\w+.-]*:", path) is not None
+    if output_path is None or has_scheme or PurePosixPath(path).is_absolute():
+        return path
+    return f"{output_path.rstrip('/')}/{path}"
+
+
+def writer_options(section: Mapping[str, Any], output_path: str | None = None) -> dict[str, Any]:
     """What ``write(df, **options)`` receives before the reserved keywords are added."""
     options = {k: v for k, v in section["options"].items() if k != "checkpointLocation"}
     for key in ("path", "table_name", "partition_by"):
         if section.get(key):
             options[key] = section[key]
+    if options.get("path"):
+        options["path"] = resolve_output_path(str(options["path"]), output_path)
     return options
 
 

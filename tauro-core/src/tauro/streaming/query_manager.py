@@ -195,7 +195,7 @@ class StreamingQueryManager:
                 stream_writer = stream_writer.option("checkpointLocation", checkpoint).queryName(query_name)
                 query = stream_writer.start()
             else:
-                query = writer.write(df, **writer_options(output), **reserved)
+                query = writer.write(df, **writer_options(output, self.settings["output_path"]), **reserved)
             managed = ManagedQuery(
                 node=node,
                 query=query,
@@ -259,14 +259,14 @@ class StreamingQueryManager:
     ) -> None:
         from tauro.streaming.query_build import reader_options
 
+        base = self.settings["output_path"]
         checks = [
             ("input", reader, reader_options(node.normalized["input"])),
-            ("output", writer, writer_options(node.normalized["output"])),
+            ("output", writer, writer_options(node.normalized["output"], base)),
         ]
         if dl_writer is not None:
-            checks.append(
-                ("input.dead_letter", dl_writer, writer_options(node.normalized["input"]["dead_letter"]))
-            )
+            dead_letter = node.normalized["input"]["dead_letter"]
+            checks.append(("input.dead_letter", dl_writer, writer_options(dead_letter, base)))
         for field, component, options in checks:
             try:
                 component.preflight(spark, **options)
@@ -310,8 +310,8 @@ class StreamingQueryManager:
         payload = str(reader.payload_column)
         metadata = tuple(reader.metadata_columns)
         keep = tuple(getattr(reader, "parse_keep_columns", lambda _o: ())(section["options"]))
-        out_options = writer_options(node.normalized["output"])
-        dl_options = writer_options(section["dead_letter"])
+        out_options = writer_options(node.normalized["output"], self.settings["output_path"])
+        dl_options = writer_options(section["dead_letter"], self.settings["output_path"])
 
         def process(batch: DataFrame, batch_id: int) -> None:
             batch.persist()
