@@ -176,6 +176,8 @@ def kafka_demo(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks: print figures for docs/benchmarks.md. Never part of the test run."""
     install_repo(session)
+    install(session, "confluent-kafka>=2.6")  # bench_kafka fills its topic with it
+    prefetch_jars(session)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         if session.posargs and script.stem not in session.posargs:
             continue

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import report, timed
+from common import alternate_both_ways, report
 
 ROWS = 1_000_000
 FILES = 10
@@ -41,21 +41,6 @@ def write_input(spark: Any, source: Path) -> None:
         "timestamp_seconds(1767225600 + id) AS ts",
     )
     rows.repartition(FILES).write.json(str(source))
-
-
-def alternate_both_ways(a: Any, b: Any, pairs: int) -> tuple[list[float], list[float]]:
-    """Like ``common.alternate``, but every other pair runs b first, so an order effect (GC or
-    caches left by the previous run) does not always fall on the same side."""
-    times_a: list[float] = []
-    times_b: list[float] = []
-    for pair in range(pairs):
-        if pair % 2 == 0:
-            times_a.append(timed(a))
-            times_b.append(timed(b))
-        else:
-            times_b.append(timed(b))
-            times_a.append(timed(a))
-    return times_a, times_b
 
 
 def main() -> None:

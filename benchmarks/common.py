@@ -32,3 +32,20 @@ def report(title: str, ratios: list[float], unit: str = "x") -> str:
     )
     print(line)
     return line
+
+
+def alternate_both_ways(
+    a: Callable[[], object], b: Callable[[], object], pairs: int
+) -> tuple[list[float], list[float]]:
+    """Like ``alternate``, but every other pair runs b first, so an order effect (GC or caches
+    left by the previous run) does not always fall on the same side."""
+    times_a: list[float] = []
+    times_b: list[float] = []
+    for pair in range(pairs):
+        if pair % 2 == 0:
+            times_a.append(timed(a))
+            times_b.append(timed(b))
+        else:
+            times_b.append(timed(b))
+            times_a.append(timed(a))
+    return times_a, times_b
