@@ -26,6 +26,9 @@ FAMILIES = sorted(
 )
 # confluent-kafka: the tests' own producer/consumer/admin client for the real broker.
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "confluent-kafka>=2.6"]
+# Families a family's tests use as sinks (Kafka and Kinesis tests write files). The family's
+# install-alone test checks that it works without them.
+TEST_FAMILIES = {"tauro-kafka": ("tauro-files",), "tauro-kinesis": ("tauro-files",)}
 # maven-dependency-plugin's default (2.8) follows test-scoped test-jars of dependencies, which
 # Maven Central does not serve for Spark's Kafka token provider; 3.x resolves like Ivy does.
 MVN_GET = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get"
@@ -102,10 +105,10 @@ def tests(session: nox.Session) -> None:
 @nox.parametrize("dist", FAMILIES or ["tauro-core"])
 def isolated(session: nox.Session, dist: str) -> None:
     """One distribution installed alone with tauro-core (not editable): it must list itself in
-    `tauro plugins` and pass its own tests without the other families."""
+    `tauro plugins` and pass its own tests without the other families (bar TEST_FAMILIES)."""
     install_repo(session, editable=False, families=False)
     if dist != "tauro-core":
-        install(session, str(ROOT / dist))
+        install(session, str(ROOT / dist), *(str(ROOT / f) for f in TEST_FAMILIES.get(dist, ())))
     install(session, *TEST_DEPS)
     prefetch_jars(session)
     session.run("tauro", "plugins", "--json")

@@ -83,3 +83,36 @@ def test_rows_without_a_topic_are_refused_before_the_query_starts(
         manager.create_and_start_query(node("no_topic", source, kafka_output(kafka.bootstrap, None)), "kafka")
     assert info.value.field == "options.topic"
     assert context.spark.streams.active == []
+
+
+def test_a_failing_sasl_query_never_shows_the_password(
+    context: Any, kafka: KafkaClient, new_topic: Any
+) -> None:
+    """SASL against the plaintext test broker fails; status and error must not echo the secret."""
+    from tauro.streaming.pipeline_manager import StreamingPipelineManager
+
+    password = "pw-" + "s3cr3t-value"
+    module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    jaas = f'{module} required username="u" password="{password}";'
+    source = kafka_input(
+        kafka.bootstrap,
+        new_topic(),
+        options={
+            "kafka.security.protocol": "SASL_PLAINTEXT",
+            "kafka.sasl.mechanism": "PLAIN",
+            "kafka.sasl.jaas.config": jaas,
+            "kafka.default.api.timeout.ms": 5000,
+            "kafka.request.timeout.ms": 3000,
+        },
+    )
+    manager = StreamingPipelineManager(context, monitor_interval=0.5)
+    try:
+        execution_id = manager.start_pipeline("sasl", {"nodes": [node("sasl", source, {"format": "noop"})]})
+        status = manager.wait(execution_id, timeout=240)
+        results = manager.get_results(execution_id)
+    finally:
+        manager.shutdown(timeout=60)
+    assert status["status"] == "error", status
+    text = json.dumps([status, results], default=str)
+    assert "IllegalSaslStateException" in text  # the real failure is reported
+    assert password not in text
