@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import alternate_both_ways, report
+from common import RunDirs, alternate_both_ways, parquet_node, report, run_to_end
 
 ROWS = 1_000_000
 FILES = 10
@@ -63,33 +63,21 @@ def main() -> None:
         source = base / "in"
         write_input(spark, source)
         manager = StreamingQueryManager(ctx)
-        runs = {"n": 0}
-
-        def next_dirs(kind: str) -> tuple[Path, Path]:
-            runs["n"] += 1
-            return base / kind / f"out{runs['n']}", base / kind / f"cp{runs['n']}"
+        dirs = RunDirs(base)
 
         def tauro_run() -> None:
-            out, checkpoint = next_dirs("tauro")
-            node = {
-                "name": f"bench{runs['n']}",
-                "input": {
-                    "format": "file_stream",
-                    "path": str(source),
-                    "schema": SCHEMA,
-                    "options": {"format": "json"},
-                },
-                "output": {"format": "file", "path": str(out), "options": {"format": "parquet"}},
-                "streaming": {"trigger": {"type": "available_now"}, "checkpoint_location": str(checkpoint)},
+            out, checkpoint = dirs.next("tauro")
+            section = {
+                "format": "file_stream",
+                "path": str(source),
+                "schema": SCHEMA,
+                "options": {"format": "json"},
             }
-            query = manager.create_and_start_query(node, pipeline_name="bench_files")
-            try:
-                query.awaitTermination()
-            finally:
-                manager.stop_query(query)
+            node = parquet_node(f"bench{dirs.count}", section, out, checkpoint)
+            run_to_end(manager.create_and_start_query(node, pipeline_name="bench_files"), manager.stop_query)
 
         def raw_run() -> None:
-            out, checkpoint = next_dirs("raw")
+            out, checkpoint = dirs.next("raw")
             query = (
                 spark.readStream.format("json")
                 .schema(SCHEMA)
@@ -100,10 +88,7 @@ def main() -> None:
                 .trigger(availableNow=True)
                 .start()
             )
-            try:
-                query.awaitTermination()
-            finally:
-                query.stop()
+            run_to_end(query)
 
         for _ in range(2):  # warm up both paths (JIT, file listing caches)
             tauro_run(), raw_run()
@@ -116,7 +101,7 @@ def main() -> None:
         if args.plugin:
 
             def plugin_run() -> None:
-                out, checkpoint = next_dirs("plugin")
+                out, checkpoint = dirs.next("plugin")
                 df = FileStreamReader(ctx).read(
                     path=str(source), schema=to_struct_type(SCHEMA), format="json"
                 )
@@ -128,10 +113,7 @@ def main() -> None:
                     output_mode="append",
                     checkpoint_location=str(checkpoint),
                 )
-                try:
-                    query.awaitTermination()
-                finally:
-                    query.stop()
+                run_to_end(query)
 
             plugin_times, raw_times = alternate_both_ways(plugin_run, raw_run, pairs)
             ratios = [r / t for t, r in zip(plugin_times, raw_times)]

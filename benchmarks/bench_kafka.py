@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import alternate_both_ways, report
+from common import RunDirs, alternate_both_ways, parquet_node, report, run_to_end
 
 MESSAGES = 1_000_000
 PARTITIONS = 2
@@ -99,42 +99,24 @@ def main() -> None:
             topic = f"bench-{int(time.time())}"
             fill_topic(bootstrap, topic)
             manager = StreamingQueryManager(ctx)
-            runs = {"n": 0}
-
-            def next_dirs(kind: str) -> tuple[Path, Path]:
-                runs["n"] += 1
-                return base / kind / f"out{runs['n']}", base / kind / f"cp{runs['n']}"
+            dirs = RunDirs(base)
+            options = {
+                "kafka.bootstrap.servers": bootstrap,
+                "subscribe": topic,
+                "startingOffsets": "earliest",
+            }
+            section = {"format": "kafka", "options": options, "parse_json": True, "json_schema": SCHEMA}
 
             def tauro_run() -> None:
-                out, checkpoint = next_dirs("tauro")
-                node = {
-                    "name": f"bench{runs['n']}",
-                    "input": {
-                        "format": "kafka",
-                        "options": {
-                            "kafka.bootstrap.servers": bootstrap,
-                            "subscribe": topic,
-                            "startingOffsets": "earliest",
-                        },
-                        "parse_json": True,
-                        "json_schema": SCHEMA,
-                    },
-                    "output": {"format": "file", "path": str(out), "options": {"format": "parquet"}},
-                    "streaming": {
-                        "trigger": {"type": "available_now"},
-                        "checkpoint_location": str(checkpoint),
-                    },
-                }
-                query = manager.create_and_start_query(node, pipeline_name="bench_kafka")
-                try:
-                    query.awaitTermination()
-                finally:
-                    manager.stop_query(query)
+                node = parquet_node(f"bench{dirs.count + 1}", section, *dirs.next("tauro"))
+                run_to_end(
+                    manager.create_and_start_query(node, pipeline_name="bench_kafka"), manager.stop_query
+                )
 
             def raw_run() -> None:
                 from pyspark.sql import functions as F
 
-                out, checkpoint = next_dirs("raw")
+                out, checkpoint = dirs.next("raw")
                 source = (
                     spark.readStream.format("kafka")
                     .option("kafka.bootstrap.servers", bootstrap)
@@ -152,10 +134,7 @@ def main() -> None:
                     .trigger(availableNow=True)
                     .start()
                 )
-                try:
-                    query.awaitTermination()
-                finally:
-                    query.stop()
+                run_to_end(query)
 
             tauro_run(), raw_run()  # warm up both paths (JIT, consumer pools)
             tauro_times, raw_times = alternate_both_ways(tauro_run, raw_run, args.pairs)

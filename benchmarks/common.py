@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -49,3 +51,33 @@ def alternate_both_ways(
             times_b.append(timed(b))
             times_a.append(timed(a))
     return times_a, times_b
+
+
+class RunDirs:
+    """Fresh output and checkpoint directories for every run: ``base/<kind>/out<n>``, ``cp<n>``."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.count = 0
+
+    def next(self, kind: str) -> tuple[Path, Path]:
+        self.count += 1
+        return self.base / kind / f"out{self.count}", self.base / kind / f"cp{self.count}"
+
+
+def parquet_node(name: str, source: dict[str, Any], out: Path, checkpoint: Path) -> dict[str, Any]:
+    """A node writing ``source`` to parquet files with an available_now trigger."""
+    return {
+        "name": name,
+        "input": source,
+        "output": {"format": "file", "path": str(out), "options": {"format": "parquet"}},
+        "streaming": {"trigger": {"type": "available_now"}, "checkpoint_location": str(checkpoint)},
+    }
+
+
+def run_to_end(query: Any, stop: Callable[[Any], object] | None = None) -> None:
+    """Wait for a bounded query, then stop it (through the manager when ``stop`` is given)."""
+    try:
+        query.awaitTermination()
+    finally:
+        (stop or (lambda q: q.stop()))(query)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tauro.streaming.query_manager import StreamingQueryManager
+from tests.bounded_run import run_node as bounded_run
 
 
 def publish(path: Path, text: str) -> Path:
@@ -65,20 +65,8 @@ def file_output(path: Path | str, fmt: str, **extra: Any) -> dict[str, Any]:
 
 
 def run_node(context: Any, node: dict[str, Any], pipeline: str = "files") -> Any:
-    """Start a node with an available_now trigger, wait for the end, always stop it.
-
-    Stopping through the manager releases the checkpoint lock at once, so the node can run
-    again right away (a restart).
-    """
-    manager = StreamingQueryManager(context)
-    query = manager.create_and_start_query(node, pipeline_name=pipeline)
-    try:
-        query.awaitTermination(180)
-    finally:
-        manager.stop_query(query)
-    exception = query.exception()
-    assert exception is None, exception
-    return query
+    """Run a node with a bounded trigger to its end (see ``tests.bounded_run``)."""
+    return bounded_run(context, node, pipeline)
 
 
 def spark_file(path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tauro.streaming.query_manager import StreamingQueryManager
+from tests.bounded_run import run_node as bounded_run
 
 EVENT_SCHEMA = "id BIGINT, kind STRING, amount DOUBLE"
 
@@ -32,16 +32,9 @@ def node(name: str, source: dict[str, Any], output: dict[str, Any], **extra: Any
     return {"name": name, "input": source, "output": output, "streaming": streaming, **extra}
 
 
-def run_node(context: Any, spec: dict[str, Any], pipeline: str = "kafka") -> Any:
-    """Run a node with an available_now trigger to its end; always stop it."""
-    manager = StreamingQueryManager(context)
-    query = manager.create_and_start_query(spec, pipeline_name=pipeline)
-    try:
-        query.awaitTermination(240)
-    finally:
-        manager.stop_query(query)
-    assert query.exception() is None, query.exception()
-    return query
+def run_node(context: Any, node: dict[str, Any], pipeline: str = "kafka") -> Any:
+    """Run a node with a bounded trigger to its end (see ``tests.bounded_run``)."""
+    return bounded_run(context, node, pipeline)
 
 
 def events(ids: range, kind: str = "click") -> list[dict[str, Any]]:
