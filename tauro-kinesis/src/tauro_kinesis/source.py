@@ -41,6 +41,7 @@ from tauro_kinesis.shards import (
     SHARD_END,
     TRIM_HORIZON,
     at_timestamp,
+    is_sequence_number,
     list_shards,
     ready_to_join,
 )
@@ -48,6 +49,10 @@ from tauro_kinesis.validators import check_sink_options, check_source_options, p
 
 START_KEY = "startingPosition"
 SHARDS_KEY = "shards"
+#: Present in every offset ``latestOffset`` returns, absent from ``initialOffset``: the first
+#: micro-batch therefore always runs (empty if there is no data) and writes the pinned start
+#: (LATEST resolved to a time) into the checkpoint, so a restart starts from the same place.
+VERSION_KEY = "v"
 
 
 class KinesisOptionsError(ValueError):
@@ -68,9 +73,15 @@ class ShardRange(InputPartition):
     end: str
 
 
-def _offset(start_marker: str, positions: Mapping[str, str]) -> dict[str, Any]:
+def _offset(start_marker: str, positions: Mapping[str, str], *, initial: bool = False) -> dict[str, Any]:
     # Sorted keys: Spark compares offsets as JSON text, so equal offsets must print alike.
-    return {START_KEY: start_marker, SHARDS_KEY: {k: positions[k] for k in sorted(positions)}}
+    offset: dict[str, Any] = {
+        START_KEY: start_marker,
+        SHARDS_KEY: {k: positions[k] for k in sorted(positions)},
+    }
+    if not initial:
+        offset[VERSION_KEY] = 1
+    return offset
 
 
 class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
@@ -82,15 +93,20 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.max_records_per_shard = max_records_per_shard
         #: Set by Trigger.AvailableNow: records that arrived later are left for the next run.
         self.arrived_by_ms: int | None = None
+        self._initial: dict[str, Any] | None = None
 
     # -- driver side ---------------------------------------------------------------------------
     def initialOffset(self) -> dict[str, Any]:
-        shards = list_shards(self._client(), self.settings.stream_args)
-        marker = self.start_marker
-        if marker == "LATEST":
-            # Pin "now" so that the first micro-batch, if replayed, starts at the same place.
-            marker = at_timestamp(int(time.time() * 1000))
-        return _offset(marker, {shard_id: marker for shard_id in ready_to_join(shards, {})})
+        # Computed once per query run: Spark may ask more than once, and LATEST must not move.
+        if self._initial is None:
+            shards = list_shards(self._client(), self.settings.stream_args)
+            marker = self.start_marker
+            if marker == "LATEST":
+                # Pinned to "now"; the first batch writes it into the checkpoint (VERSION_KEY).
+                marker = at_timestamp(int(time.time() * 1000))
+            positions = {shard_id: marker for shard_id in ready_to_join(shards, {})}
+            self._initial = _offset(marker, positions, initial=True)
+        return self._initial
 
     def getDefaultReadLimit(self) -> ReadLimit:
         # Spark has no per-shard limit: ReadMaxRows carries maxRecordsPerShard, read per shard.
@@ -145,7 +161,11 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         ranges = []
         for shard_id, position in end[SHARDS_KEY].items():
             first = before.get(shard_id)
+            # Nothing to read: a shard that joined in this batch, an unchanged position, a
+            # drained shard, or an end that is still a start marker.
             if first is None or first in (position, SHARD_END):
+                continue
+            if position != SHARD_END and not is_sequence_number(position):
                 continue
             ranges.append(ShardRange(shard_id, first, position))
         return ranges
