@@ -46,7 +46,15 @@ def install_kinesis_local() -> Path:
     prefix = CACHE / "npm"
     prefix.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", f"kinesis-local@{KINESIS_LOCAL_VERSION}"],
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(prefix),
+            "--no-audit",
+            "--no-fund",
+            f"kinesis-local@{KINESIS_LOCAL_VERSION}",
+        ],
         check=True,
         capture_output=True,
         timeout=600,
@@ -109,7 +117,12 @@ def kinesis_mock() -> Iterator[str]:
     log = CACHE / "npm" / f"kinesis-mock-{plain}.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            ["node", "main.js"], cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            ["node", "main.js"],
+            cwd=folder,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     endpoint = f"http://127.0.0.1:{plain}"
     try:
@@ -175,9 +188,9 @@ def read_all(endpoint: str, name: str) -> list[dict[str, Any]]:
     found = []
     for shard in kinesis.list_shards(StreamName=name)["Shards"]:
         shard_id = shard["ShardId"]
-        iterator = kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")[
-            "ShardIterator"
-        ]
+        iterator = kinesis.get_shard_iterator(
+            StreamName=name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         while iterator:
             response = kinesis.get_records(ShardIterator=iterator, Limit=10000)
             found.extend({**r, "ShardId": shard_id} for r in response["Records"])

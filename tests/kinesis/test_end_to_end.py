@@ -35,7 +35,9 @@ def test_three_shards_raw_columns(context: Any, kinesis_endpoint: str) -> None:
         assert sequence == sorted(sequence)
 
 
-def test_parse_json_with_dead_letters_through_the_pipeline_manager(context: Any, kinesis_endpoint: str) -> None:
+def test_parse_json_with_dead_letters_through_the_pipeline_manager(
+    context: Any, kinesis_endpoint: str
+) -> None:
     from tauro.builtin.writers import MemoryBatchStore
 
     stream = create_stream(kinesis_endpoint, shards=2)
@@ -83,7 +85,11 @@ def test_max_records_per_shard_bounds_each_batch(context: Any, kinesis_endpoint:
     assert [p["numInputRows"] for p in query.recentProgress if p["numInputRows"]] == [10, 10, 5]
     assert sink.ids() == list(range(25))
     # Each batch is one contiguous, ordered slice of the shard.
-    assert [[json.loads(bytes(r["data"]))["id"] for r in sink.batches[b]] for b in sorted(sink.batches) if sink.batches[b]] == [
+    assert [
+        [json.loads(bytes(r["data"]))["id"] for r in sink.batches[b]]
+        for b in sorted(sink.batches)
+        if sink.batches[b]
+    ] == [
         list(range(0, 10)),
         list(range(10, 20)),
         list(range(20, 25)),

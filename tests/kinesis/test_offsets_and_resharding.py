@@ -76,7 +76,9 @@ def test_split_and_merge_mid_stream_lose_and_repeat_nothing(context: Any, kinesi
     sink = Collected()
 
     def node() -> dict[str, Any]:
-        return kinesis_node("reshard", kinesis_endpoint, stream, sink.output, options={"maxRecordsPerShard": 15})
+        return kinesis_node(
+            "reshard", kinesis_endpoint, stream, sink.output, options={"maxRecordsPerShard": 15}
+        )
 
     put_json(kinesis_endpoint, stream, rows(0, 60), key="k")
     run_node(context, node())
@@ -121,7 +123,9 @@ def test_latest_reads_only_records_put_after_the_start(context: Any, kinesis_end
     sink = Collected()
 
     def node() -> dict[str, Any]:
-        return kinesis_node("latest", kinesis_endpoint, stream, sink.output, options={"startingPosition": "LATEST"})
+        return kinesis_node(
+            "latest", kinesis_endpoint, stream, sink.output, options={"startingPosition": "LATEST"}
+        )
 
     put_json(kinesis_endpoint, stream, rows(0, 10))
     time.sleep(0.05)  # arrival timestamps have millisecond precision
