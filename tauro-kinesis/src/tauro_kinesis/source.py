@@ -59,6 +59,14 @@ class KinesisOptionsError(ValueError):
     """Options given to ``spark.readStream.format("kinesis")`` directly that do not check out."""
 
 
+#: Options Spark itself adds to a data source's options (stream writers get these).
+_SPARK_OWN_OPTIONS = frozenset({"checkpointlocation", "queryname", "path"})
+
+
+def _own_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if str(k).lower() not in _SPARK_OWN_OPTIONS}
+
+
 def _raise_problems(problems: list[tuple[str, str]]) -> None:
     if problems:
         raise KinesisOptionsError("; ".join(f"{field}: {message}" for field, message in problems))
@@ -229,7 +237,7 @@ class KinesisDataSource(DataSource):
         return SOURCE_SCHEMA
 
     def streamReader(self, schema: Any) -> KinesisStreamReader:
-        options = dict(self.options)
+        options = _own_options(self.options)
         _raise_problems(check_source_options(options))
         return KinesisStreamReader(
             ConnectionSettings.from_options(options),
@@ -240,13 +248,13 @@ class KinesisDataSource(DataSource):
     def streamWriter(self, schema: Any, overwrite: bool) -> Any:
         from tauro_kinesis.sink import KinesisStreamWriter, sink_settings
 
-        options = dict(self.options)
+        options = _own_options(self.options)
         _raise_problems(check_sink_options(options, columns=schema.fieldNames()))
         return KinesisStreamWriter(sink_settings(options, schema))
 
     def writer(self, schema: Any, overwrite: bool) -> Any:
         from tauro_kinesis.sink import KinesisBatchWriter, sink_settings
 
-        options = dict(self.options)
+        options = _own_options(self.options)
         _raise_problems(check_sink_options(options, columns=schema.fieldNames()))
         return KinesisBatchWriter(sink_settings(options, schema))

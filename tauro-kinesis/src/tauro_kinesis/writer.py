@@ -36,10 +36,11 @@ def _sink_options(options: Mapping[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in options.items() if v is not None and k not in _LOCATION_KEYS}
 
 
-def _require_columns(df: DataFrame, options: Mapping[str, Any]) -> None:
+def _require_columns(df: DataFrame, options: Mapping[str, Any], section: str = "") -> None:
+    """The named columns exist in the DataFrame (known only now, not at validation)."""
     problems = check_sink_options(options, columns=df.columns)
     if problems:
-        errors = [StreamingValidationError(message, field=field) for field, message in problems]
+        errors = [StreamingValidationError(message, field=section + field) for field, message in problems]
         raise StreamingValidationError(errors[0].message, field=errors[0].field, problems=errors)
 
 
@@ -64,7 +65,7 @@ class KinesisStreamingWriter(BaseStreamingWriter):
         from tauro_kinesis.registration import register_kinesis_source
 
         sink = {k: v for k, v in options.items() if k not in RESERVED_KEYWORDS}
-        _require_columns(df, _sink_options(sink))
+        _require_columns(df, _sink_options(sink), "output.")
         register_kinesis_source(df.sparkSession)
         return super().write(df, **options)
 
