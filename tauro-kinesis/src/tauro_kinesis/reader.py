@@ -34,8 +34,9 @@ class KinesisStreamingReader(BaseStreamingReader):
 
     payload_column = "data"
     metadata_columns = ("streamName", "shardId", "sequenceNumber")
-    required_options = (STREAM_NAME,)
+    # streamName or streamARN: one of two, so checked by the validators, not listed as required.
     optional_options: ClassVar[Mapping[str, Any]] = {
+        STREAM_NAME: "required unless streamARN is given",
         STREAM_ARN: None,
         REGION: None,
         ENDPOINT_URL: None,

@@ -21,6 +21,7 @@ from tauro_kinesis.options import (
     PUT_RECORDS_MAX_COUNT,
     REGION,
     RETRY_BACKOFF_MS,
+    STREAM_ARN,
     STREAM_NAME,
 )
 from tauro_kinesis.validators import check_sink_options
@@ -50,8 +51,10 @@ class KinesisStreamingWriter(BaseStreamingWriter):
     of a partial failure and throttled calls are retried with backoff."""
 
     spark_format = FORMAT
-    required_options = (STREAM_NAME,)
+    # streamName or streamARN: one of two, so checked by the validators, not listed as required.
     optional_options: ClassVar[Mapping[str, Any]] = {
+        STREAM_NAME: "required unless streamARN is given",
+        STREAM_ARN: None,
         REGION: None,
         DATA_COLUMN: DEFAULT_DATA_COLUMN,
         PARTITION_KEY_COLUMN: DEFAULT_PARTITION_KEY_COLUMN,
