@@ -24,6 +24,9 @@ FAMILIES = sorted(
     if p.is_dir() and p.name != "tauro-core" and (p / "pyproject.toml").exists()
 )
 TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3"]
+# tests/kinesis: boto3 drives the emulators, moto[server] is the in-process Kinesis/STS emulator.
+# (kinesis-mock, the npm package kinesis-local, is installed by the tests' fixture on first use.)
+TEST_DEPS += ["boto3>=1.34", "moto[server]>=5"]
 
 nox.options.envdir = str(CACHE / "nox")
 nox.options.reuse_existing_virtualenvs = True
