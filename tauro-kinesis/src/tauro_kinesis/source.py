@@ -72,13 +72,36 @@ def _raise_problems(problems: list[tuple[str, str]]) -> None:
         raise KinesisOptionsError("; ".join(f"{field}: {message}" for field, message in problems))
 
 
+#: One source row: data, partitionKey, sequenceNumber, approximateArrivalTimestamp, shardId, streamName.
+Row = tuple[bytes, str | None, str, Any, str, str]
+#: Most record bytes of one shard the driver keeps to hand to the worker with the partition.
+PREFETCH_MAX_BYTES = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class ShardRange(InputPartition):
-    """Records of one shard after ``start`` up to ``end`` (a sequence number, or SHARD_END)."""
+    """Records of one shard after ``start`` up to ``end`` (a sequence number, or SHARD_END).
+
+    ``rows`` carries the records the driver already fetched while deciding ``end`` (when they
+    fit ``PREFETCH_MAX_BYTES``), so the worker does not fetch them a second time. Without them
+    (a batch replayed after a restart, or large records) the worker reads the range itself.
+    """
 
     shard_id: str
     start: str
     end: str
+    rows: tuple[Row, ...] | None = None
+
+
+def _row(record: Mapping[str, Any], shard_id: str, stream: str) -> Row:
+    return (
+        bytes(record["Data"]),
+        record.get("PartitionKey"),
+        record["SequenceNumber"],
+        arrival_utc(record),
+        shard_id,
+        stream,
+    )
 
 
 def _offset(start_marker: str, positions: Mapping[str, str], *, initial: bool = False) -> dict[str, Any]:
@@ -102,6 +125,8 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         #: Set by Trigger.AvailableNow: records that arrived later are left for the next run.
         self.arrived_by_ms: int | None = None
         self._initial: dict[str, Any] | None = None
+        #: Rows fetched by the last latestOffset, by (shard, start, end), for partitions().
+        self._prefetched: dict[tuple[str, str, str], tuple[Row, ...]] = {}
 
     # -- driver side ---------------------------------------------------------------------------
     def initialOffset(self) -> dict[str, Any]:
@@ -140,29 +165,43 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
                     shard_id,
                 )
             del positions[shard_id]
+        self._prefetched = {}
         for shard_id, position in list(positions.items()):
-            if position == SHARD_END:
-                continue
-            progress = ShardProgress()
-            for _ in read_shard(
-                client,
-                self.settings.stream_args,
-                shard_id,
-                position,
-                progress,
-                stop_after=per_shard,
-                arrived_by_ms=self.arrived_by_ms,
-            ):
-                pass
-            if progress.at_shard_end:
-                positions[shard_id] = SHARD_END
-            elif progress.last_sequence_number is not None:
-                positions[shard_id] = progress.last_sequence_number
+            if position != SHARD_END:
+                positions[shard_id] = self._advance(client, shard_id, position, per_shard)
         # Children join after the batch that drained their parents: they are read from the next
         # batch on, never in the same batch as a parent.
         for shard_id in ready_to_join(shards, positions):
             positions[shard_id] = marker
         return _offset(marker, positions)
+
+    def _advance(self, client: Any, shard_id: str, position: str, per_shard: int | None) -> str:
+        """Where this batch ends in the shard; keeps the rows read on the way if small enough."""
+        progress = ShardProgress()
+        rows: list[Row] | None = []
+        size = 0
+        for record in read_shard(
+            client,
+            self.settings.stream_args,
+            shard_id,
+            position,
+            progress,
+            stop_after=per_shard,
+            arrived_by_ms=self.arrived_by_ms,
+        ):
+            if rows is not None:
+                size += len(record["Data"])
+                rows = rows if size <= PREFETCH_MAX_BYTES else None
+            if rows is not None:
+                rows.append(_row(record, shard_id, self.settings.stream))
+        end = position
+        if progress.at_shard_end:
+            end = SHARD_END
+        elif progress.last_sequence_number is not None:
+            end = progress.last_sequence_number
+        if rows is not None and end != position:
+            self._prefetched[(shard_id, position, end)] = tuple(rows)
+        return end
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[ShardRange]:
         before: Mapping[str, str] = start[SHARDS_KEY]
@@ -175,7 +214,8 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
                 continue
             if position != SHARD_END and not is_sequence_number(position):
                 continue
-            ranges.append(ShardRange(shard_id, first, position))
+            rows = self._prefetched.pop((shard_id, first, position), None)
+            ranges.append(ShardRange(shard_id, first, position, rows))
         return ranges
 
     def commit(self, end: dict[str, Any]) -> None:
@@ -184,6 +224,9 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
     # -- worker side ---------------------------------------------------------------------------
     def read(self, partition: InputPartition) -> Iterator[tuple[Any, ...]]:
         assert isinstance(partition, ShardRange)
+        if partition.rows is not None:
+            yield from partition.rows
+            return
         stream = self.settings.stream
         until = None if partition.end == SHARD_END else partition.end
         progress = ShardProgress()
@@ -195,14 +238,7 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             progress,
             until=until,
         ):
-            yield (
-                bytes(record["Data"]),
-                record.get("PartitionKey"),
-                record["SequenceNumber"],
-                arrival_utc(record),
-                partition.shard_id,
-                stream,
-            )
+            yield _row(record, partition.shard_id, stream)
 
     # -- helpers -------------------------------------------------------------------------------
     def _client(self) -> Any:
