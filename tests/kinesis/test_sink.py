@@ -229,3 +229,14 @@ def test_a_record_over_one_mib_is_refused_by_name(moto_endpoint: str, moto_strea
 def stream_description_present(progress: str, stream: str) -> bool:
     """The progress names the source (so checking it for the secret means something)."""
     return "kinesis" in progress.lower() and '"sources"' in progress
+
+
+def test_spark_plans_show_the_keys_redacted(context: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from tauro_kinesis.reader import KinesisStreamingReader
+
+    options = {**connection_options("http://127.0.0.1:9", "plan"), "awsSessionToken": "session-token-value"}
+    df = KinesisStreamingReader(context).read(**options)
+    df.explain(True)
+    plan = capsys.readouterr().out
+    assert "awsSecretKey=*********(redacted)" in plan
+    assert SECRET_KEY not in plan and "session-token-value" not in plan
