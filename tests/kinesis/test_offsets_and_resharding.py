@@ -148,3 +148,34 @@ def test_at_timestamp_starts_at_that_time(context: Any, kinesis_endpoint: str) -
     options = {"startingPosition": "AT_TIMESTAMP", "startingTimestamp": str(middle)}
     run_node(context, kinesis_node("at_ts", kinesis_endpoint, stream, sink.output, options=options))
     assert sink.ids() == list(range(5, 10))
+
+
+def test_a_split_while_the_query_runs_loses_and_repeats_nothing(context: Any, kinesis_endpoint: str) -> None:
+    from tauro.streaming.query_manager import StreamingQueryManager
+
+    stream = create_stream(kinesis_endpoint, shards=1)
+    kinesis = client(kinesis_endpoint)
+    sink = Collected()
+    node = kinesis_node("running", kinesis_endpoint, stream, sink.output, options={"maxRecordsPerShard": 20})
+    node["streaming"]["trigger"] = {"type": "processing_time", "interval": "200 milliseconds"}
+    manager = StreamingQueryManager(context)
+    query = manager.create_and_start_query(node, pipeline_name="kinesis")
+    try:
+        put_json(kinesis_endpoint, stream, rows(0, 50), key="k")
+        query.processAllAvailable()
+        put_json(kinesis_endpoint, stream, rows(50, 30), key="k")  # unread when the split happens
+        _split(kinesis, stream, "shardId-000000000000")
+        wait_active(kinesis_endpoint, stream)
+        put_json(kinesis_endpoint, stream, rows(80, 70), key="k")
+        query.processAllAvailable()
+    finally:
+        manager.stop_query(query)
+    assert query.exception() is None
+    assert sink.ids() == list(range(150))
+    parent_batches = [
+        b for b, batch in sink.batches.items() for r in batch if r["shardId"] == "shardId-000000000000"
+    ]
+    child_batches = [
+        b for b, batch in sink.batches.items() for r in batch if r["shardId"] != "shardId-000000000000"
+    ]
+    assert child_batches and max(parent_batches) < min(child_batches)
