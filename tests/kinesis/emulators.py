@@ -126,7 +126,11 @@ def kinesis_mock() -> Iterator[str]:
         )
     endpoint = f"http://127.0.0.1:{plain}"
     try:
-        wait_ready(endpoint, process)
+        try:
+            wait_ready(endpoint, process)
+        except RuntimeError as error:
+            output_tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{error}\nkinesis-mock output:\n{output_tail}") from None
         yield endpoint
     finally:
         process.send_signal(signal.SIGTERM)
