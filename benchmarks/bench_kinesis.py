@@ -1,0 +1,128 @@
+"""Issue 7: records per second through Tauro's kinesis source (kinesis -> noop, available_now)
+against a plain boto3 consumer loop reading the same stream from the same emulator
+(kinesis-mock on 127.0.0.1, started here, or KINESIS_ENDPOINT_URL). Alternating runs.
+
+    python benchmarks/bench_kinesis.py                       # 7 pairs, 20,000 records, 4 shards
+    python benchmarks/bench_kinesis.py --pairs 3 --records 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from common import report, timed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.kinesis.emulators
+
+from tests.kinesis.emulators import client, connection_options, create_stream, kinesis_mock
+
+
+def context(base: Path) -> Any:
+    from tauro.config.context import Context
+
+    return Context(
+        master="local[2]",
+        base_dir=base,
+        spark_conf={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
+    )
+
+
+def fill(endpoint: str, stream: str, records: int) -> None:
+    kinesis = client(endpoint)
+    for first in range(0, records, 500):
+        batch = [
+            {
+                "Data": json.dumps({"id": i, "user": f"u{i % 1000}", "amount": i % 997}).encode(),
+                "PartitionKey": str(i),
+            }
+            for i in range(first, min(records, first + 500))
+        ]
+        assert kinesis.put_records(StreamName=stream, Records=batch)["FailedRecordCount"] == 0
+
+
+def boto3_consume(endpoint: str, stream: str) -> int:
+    """The plain consumer: every shard from TRIM_HORIZON to its tip, records touched."""
+    kinesis = client(endpoint)
+    count = 0
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+            for record in response["Records"]:
+                count += len(record["Data"]) > 0
+            iterator = response.get("NextShardIterator")
+            if not response["Records"] and not response.get("MillisBehindLatest"):
+                break
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=7, help="alternating Tauro/boto3 pairs (default 7)")
+    parser.add_argument("--records", type=int, default=20_000, help="records in the stream (default 20,000)")
+    parser.add_argument("--shards", type=int, default=4, help="shards of the stream (default 4)")
+    args = parser.parse_args()
+
+    from tauro.streaming.query_manager import StreamingQueryManager
+
+    with kinesis_mock() as endpoint, tempfile.TemporaryDirectory(prefix="tauro-bench-kinesis-") as tmp:
+        base = Path(tmp)
+        stream = create_stream(endpoint, args.shards)
+        fill(endpoint, stream, args.records)
+        ctx = context(base)
+        ctx.spark.sparkContext.setLogLevel("ERROR")
+        manager = StreamingQueryManager(ctx)
+        runs = {"n": 0}
+
+        def tauro_run() -> None:
+            runs["n"] += 1
+            options = {**connection_options(endpoint, stream), "startingPosition": "TRIM_HORIZON"}
+            node = {
+                "name": f"bench{runs['n']}",
+                "input": {"format": "kinesis", "options": options},
+                "output": {"format": "noop"},
+                "streaming": {
+                    "trigger": {"type": "available_now"},
+                    "checkpoint_location": str(base / f"cp{runs['n']}"),
+                },
+            }
+            query = manager.create_and_start_query(node, pipeline_name="bench_kinesis")
+            try:
+                query.awaitTermination()
+            finally:
+                manager.stop_query(query)
+            read = sum(p["numInputRows"] for p in query.recentProgress)
+            assert read == args.records, read
+
+        def boto3_run() -> None:
+            assert boto3_consume(endpoint, stream) == args.records
+
+        tauro_run(), boto3_run()  # warm up: Python workers, JIT, connections
+        tauro_times: list[float] = []
+        boto3_times: list[float] = []
+        for pair in range(args.pairs):
+            first, second = (tauro_run, boto3_run) if pair % 2 == 0 else (boto3_run, tauro_run)
+            a, b = timed(first), timed(second)
+            tauro_times.append(a if first is tauro_run else b)
+            boto3_times.append(b if first is tauro_run else a)
+        for name, times in (("Tauro kinesis source", tauro_times), ("boto3 consumer loop", boto3_times)):
+            rates = [args.records / t for t in times]
+            print(
+                f"{name}: median {statistics.median(rates):,.0f} records/s "
+                f"(min {min(rates):,.0f}, max {max(rates):,.0f}, n={len(rates)})"
+            )
+        ratios = [b / t for t, b in zip(tauro_times, boto3_times)]
+        report(f"throughput Tauro/boto3, {args.records} records, {args.shards} shards, kinesis-mock", ratios)
+        ctx.spark.stop()
+
+
+if __name__ == "__main__":
+    main()
