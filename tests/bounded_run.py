@@ -16,9 +16,10 @@ def run_node(context: Any, node: dict[str, Any], pipeline: str, timeout: float =
     manager = StreamingQueryManager(context)
     query = manager.create_and_start_query(node, pipeline_name=pipeline)
     try:
-        query.awaitTermination(timeout)
+        finished = query.awaitTermination(timeout)
     finally:
         manager.stop_query(query)
     exception = query.exception()
     assert exception is None, exception
+    assert finished, f"the bounded query did not finish in {timeout:.0f} s"
     return query

@@ -6,10 +6,12 @@ venv costs seconds, not a 450 MB source build.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +40,23 @@ def tauro(venv: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
     """The venv's own ``tauro`` command, with no trace of the test environment's packages."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     return run(venv / "bin" / "tauro", *args, env=env)
+
+
+def listed_plugins(venv: Path) -> dict[str, dict[str, Any]]:
+    """``tauro plugins --json`` of the venv, by plugin name."""
+    result = tauro(venv, "plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    return {p["name"]: p for p in json.loads(result.stdout)}
+
+
+def assert_family_alone(venv: Path, family: str, formats: dict[str, list[str]]) -> None:
+    """Only builtin and ``family`` are listed, loaded from tauro-<family> 0.1.0 with ``formats``."""
+    plugins = listed_plugins(venv)
+    assert set(plugins) == {"builtin", family}
+    listed = plugins[family]
+    assert (listed["status"], listed["distribution"], listed["version"]) == (
+        "loaded",
+        f"tauro-{family}",
+        "0.1.0",
+    )
+    assert listed["formats"] == formats

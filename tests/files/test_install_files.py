@@ -6,12 +6,11 @@ the proof that `pip install tauro-core tauro-files` is all a user does.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.install_venv import fresh_venv, tauro
+from tests.install_venv import assert_family_alone, fresh_venv, tauro
 
 
 @pytest.fixture(scope="module")
@@ -21,17 +20,15 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_files_plugin_is_listed_with_its_formats(venv: Path) -> None:
-    result = tauro(venv, "plugins", "--json")
-    assert result.returncode == 0, result.stderr
-    plugins = {p["name"]: p for p in json.loads(result.stdout)}
-    assert set(plugins) == {"builtin", "files"}
-    files = plugins["files"]
-    assert (files["status"], files["distribution"], files["version"]) == ("loaded", "tauro-files", "0.1.0")
-    assert files["formats"] == {
-        "readers": ["file_stream"],
-        "writers": ["file"],
-        "validators": ["file:output", "file_stream:input"],
-    }
+    assert_family_alone(
+        venv,
+        "files",
+        {
+            "readers": ["file_stream"],
+            "writers": ["file"],
+            "validators": ["file:output", "file_stream:input"],
+        },
+    )
 
 
 @pytest.mark.slow
