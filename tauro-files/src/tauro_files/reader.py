@@ -34,6 +34,8 @@ class FileStreamReader(BaseStreamingReader):
 
     #: ``parse_json`` parses the lines of ``options.format: text`` (Spark's text column).
     payload_column = "value"
+    # Spark counts JVM sources' rows itself: no observe operator (it costs up to ~7%).
+    spark_counts_rows = True
     #: Kept with dead letters when ``include_source_file`` is true.
     metadata_columns = (SOURCE_FILE_COLUMN,)
     optional_options: ClassVar[Mapping[str, Any]] = {

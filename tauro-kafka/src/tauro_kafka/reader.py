@@ -49,6 +49,8 @@ class KafkaStreamingReader(BaseStreamingReader):
     """
 
     spark_format = "kafka"
+    # Spark counts JVM sources' rows itself: no observe operator (it costs up to ~7%).
+    spark_counts_rows = True
     payload_column = "value"
     metadata_columns = DEAD_LETTER_COLUMNS
     # assign and the per-partition offsets are JSON for Spark; YAML mappings are easier to write.

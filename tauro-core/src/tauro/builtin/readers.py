@@ -14,6 +14,7 @@ class RateStreamingReader(BaseStreamingReader):
     """Spark's ``rate`` source: ``timestamp`` and ``value`` rows at a fixed rate (testing)."""
 
     spark_format = "rate"
+    spark_counts_rows = True
     optional_options: ClassVar[dict[str, Any]] = {
         "rowsPerSecond": "1",
         "rampUpTime": "0s",
@@ -25,6 +26,7 @@ class RatePerMicroBatchStreamingReader(BaseStreamingReader):
     """Spark's ``rate-micro-batch`` source: a fixed number of rows per micro-batch."""
 
     spark_format = "rate-micro-batch"
+    spark_counts_rows = True
     required_options = ("rowsPerBatch",)
     optional_options: ClassVar[dict[str, Any]] = {
         "numPartitions": None,
@@ -37,6 +39,7 @@ class SocketStreamingReader(BaseStreamingReader):
     """Spark's ``socket`` source (development only: no replay, so restarts lose data)."""
 
     spark_format = "socket"
+    spark_counts_rows = True
     payload_column = "value"
     dev_only: ClassVar[bool] = True
     required_options = ("host", "port")

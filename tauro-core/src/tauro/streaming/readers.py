@@ -29,6 +29,9 @@ class BaseStreamingReader:
     #: Documented options, shown by ``STREAMING_FORMAT_CONFIGS`` and the docs.
     required_options: ClassVar[tuple[str, ...]] = ()
     optional_options: ClassVar[Mapping[str, Any]] = {}
+    #: True when Spark's ``numInputRows`` counts this source's rows (JVM sources: Kafka, files,
+    #: rate). Otherwise (Python data sources report 0) Tauro counts them with ``observe``.
+    spark_counts_rows: ClassVar[bool] = False
     #: The format name Spark knows this source by (``spark.readStream.format(...)``).
     spark_format: ClassVar[str | None] = None
 
