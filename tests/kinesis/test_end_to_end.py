@@ -94,3 +94,24 @@ def test_max_records_per_shard_bounds_each_batch(context: Any, kinesis_endpoint:
         list(range(10, 20)),
         list(range(20, 25)),
     ]
+
+
+def test_parsed_records_land_in_parquet_files_exactly_once_across_runs(
+    context: Any, kinesis_endpoint: str, tmp_path: Any
+) -> None:
+    spark = context.spark
+    stream = create_stream(kinesis_endpoint, shards=2)
+    out = tmp_path / "out"
+
+    def node() -> dict[str, Any]:
+        output = {"format": "file", "path": str(out), "options": {"format": "parquet"}}
+        return kinesis_node(
+            "to_files", kinesis_endpoint, stream, output, parse_json=True, json_schema=JSON_SCHEMA
+        )
+
+    put_json(kinesis_endpoint, stream, rows(0, 60))
+    run_node(context, node())
+    put_json(kinesis_endpoint, stream, rows(60, 40))
+    run_node(context, node())  # resumes from the checkpoint
+    written = spark.read.schema(JSON_SCHEMA).parquet(str(out)).collect()
+    assert sorted((r.id, r.name) for r in written) == [(i, f"n{i}") for i in range(100)]

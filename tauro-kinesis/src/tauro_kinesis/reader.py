@@ -47,6 +47,9 @@ class KinesisStreamingReader(BaseStreamingReader):
         ROLE_ARN: None,
     }
     spark_format = FORMAT
+    # A DataSourceStreamReader's rows are counted by Spark (numInputRows), unlike a simple
+    # reader's, so Tauro needs no observe operator here.
+    spark_counts_rows = True
 
     def read(self, **options: Any) -> DataFrame:
         from tauro_kinesis.registration import register_kinesis_source
