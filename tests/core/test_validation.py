@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,10 +14,25 @@ from tauro.streaming.validators import StreamingValidator
 
 from . import fake_families
 
+#: Real families whose formats the fakes stand in for (core's tests check core's mechanism).
+STOOD_IN_FOR = {"kafka": "tauro_kafka.plugin", "delta": "tauro_delta.plugin"}
+
 
 @pytest.fixture
-def families(register_plugin: Any) -> None:
-    register_plugin(fake_families, "fake_families")
+def families(plugin_manager: Any) -> Iterator[None]:
+    """The fake kafka/delta_stream validators; a real family installed alongside steps aside."""
+    import importlib
+
+    stepped_aside = [name for name in STOOD_IN_FOR if name in plugin_manager.plugins]
+    for name in stepped_aside:
+        plugin_manager.unregister(name)
+    plugin_manager.register(fake_families, "fake_families")
+    try:
+        yield
+    finally:
+        plugin_manager.unregister("fake_families")
+        for name in stepped_aside:
+            plugin_manager.register(importlib.import_module(STOOD_IN_FOR[name]), name)
 
 
 @pytest.fixture
