@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,8 @@ def _raise_problems(problems: list[tuple[str, str]]) -> None:
 Row = tuple[bytes, str | None, str, Any, str, str]
 #: Most record bytes of one shard the driver keeps to hand to the worker with the partition.
 PREFETCH_MAX_BYTES = 8 * 1024 * 1024
+#: Shards the driver reads at once while deciding a batch's end.
+MAX_PARALLEL_SHARD_READS = 8
 
 
 @dataclass(frozen=True)
@@ -166,17 +169,25 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
                 )
             del positions[shard_id]
         self._prefetched = {}
-        for shard_id, position in list(positions.items()):
-            if position != SHARD_END:
-                positions[shard_id] = self._advance(client, shard_id, position, per_shard)
+        open_shards = [(shard_id, pos) for shard_id, pos in positions.items() if pos != SHARD_END]
+        # Shards are read side by side: each GetRecords round trip waits on the service, and the
+        # batch's end is known only when every shard is read.
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SHARD_READS, len(open_shards) or 1)) as pool:
+            ends = pool.map(lambda item: self._advance(client, item[0], item[1], per_shard), open_shards)
+            for (shard_id, position), (end, rows) in zip(open_shards, ends):
+                positions[shard_id] = end
+                if rows is not None and end != position:
+                    self._prefetched[(shard_id, position, end)] = rows
         # Children join after the batch that drained their parents: they are read from the next
         # batch on, never in the same batch as a parent.
         for shard_id in ready_to_join(shards, positions):
             positions[shard_id] = marker
         return _offset(marker, positions)
 
-    def _advance(self, client: Any, shard_id: str, position: str, per_shard: int | None) -> str:
-        """Where this batch ends in the shard; keeps the rows read on the way if small enough."""
+    def _advance(
+        self, client: Any, shard_id: str, position: str, per_shard: int | None
+    ) -> tuple[str, tuple[Row, ...] | None]:
+        """Where this batch ends in the shard, and the rows read on the way if small enough."""
         progress = ShardProgress()
         rows: list[Row] | None = []
         size = 0
@@ -199,9 +210,7 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             end = SHARD_END
         elif progress.last_sequence_number is not None:
             end = progress.last_sequence_number
-        if rows is not None and end != position:
-            self._prefetched[(shard_id, position, end)] = tuple(rows)
-        return end
+        return end, (tuple(rows) if rows is not None else None)
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[ShardRange]:
         before: Mapping[str, str] = start[SHARDS_KEY]
