@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tauro.streaming.option_checks import Findings, find_option
+from tauro.streaming.option_checks import Findings, find_option, unknown_options
 from tauro_kafka.options import (
     BOOTSTRAP,
     JAAS_CONFIG,
@@ -100,13 +99,9 @@ def check_forbidden(options: Mapping[str, Any], forbidden: Mapping[str, str], fo
 
 def check_known(options: Mapping[str, Any], known: Iterable[str], found: Findings, role: str) -> None:
     """Spark silently ignores an unknown option, so a typo would change behaviour unnoticed."""
-    spelled = {name.lower(): name for name in known}
-    for key in options:
-        lowered = key.lower()
-        if lowered.startswith("kafka.") or lowered in spelled:
-            continue
-        close = difflib.get_close_matches(lowered, list(spelled), n=1, cutoff=0.75)
-        hint = f"did you mean '{spelled[close[0]]}'? " if close else ""
+    client_settings = {k: v for k, v in options.items() if not k.lower().startswith("kafka.")}
+    for key, close in unknown_options(client_settings, known):
+        hint = f"did you mean '{close}'? " if close else ""
         found.error(
             f"options.{key}",
             f"is not an option of the Kafka {role}; {hint}Kafka client settings take the prefix "

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tauro.streaming.exceptions import StreamingValidationError
+from tauro.streaming.option_checks import unknown_options
 from tauro_kinesis.options import (
     ACCESS_KEY_ID,
     DATA_COLUMN,
@@ -62,20 +63,14 @@ def _field(options: Mapping[str, Any], name: str) -> str:
 
 
 def _check_known(options: Mapping[str, Any], known: Sequence[str], what: str) -> list[Problem]:
-    by_lower = {name.lower(): name for name in known}
-    problems = []
-    for key in options:
-        if str(key).lower() in by_lower:
-            continue
-        close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
-        hint = f"did you mean {by_lower[close[0]]}? " if close else ""
-        problems.append(
-            (
-                f"options.{key}",
-                f"is not an option of the kinesis {what}; {hint}known options: {', '.join(known)}",
-            )
+    return [
+        (
+            f"options.{key}",
+            f"is not an option of the kinesis {what}; "
+            f"{f'did you mean {close}? ' if close else ''}known options: {', '.join(known)}",
         )
-    return problems
+        for key, close in unknown_options(options, known, cutoff=0.6)
+    ]
 
 
 def _check_url(options: Mapping[str, Any], name: str) -> list[Problem]:

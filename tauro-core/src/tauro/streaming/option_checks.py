@@ -7,7 +7,8 @@ one by one. Spark compares option names case-insensitively, so lookups here do t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tauro.streaming.exceptions import StreamingValidationError
@@ -58,3 +59,18 @@ def is_dead_letter(section: Mapping[str, Any], node: Mapping[str, Any]) -> bool:
     """Whether an output section being validated is the node's dead-letter sink."""
     source = node.get("input") or {}
     return source.get("dead_letter") is not None and dict(source["dead_letter"]) == dict(section)
+
+
+def unknown_options(
+    options: Mapping[str, Any], known: Iterable[str], *, cutoff: float = 0.75
+) -> list[tuple[str, str | None]]:
+    """(key, the closest known name as spelled in ``known`` or None) for every option not in
+    ``known``, compared case-insensitively as Spark does."""
+    spelled = {name.lower(): name for name in known}
+    found: list[tuple[str, str | None]] = []
+    for key in options:
+        if str(key).lower() in spelled:
+            continue
+        close = difflib.get_close_matches(str(key).lower(), list(spelled), n=1, cutoff=cutoff)
+        found.append((str(key), spelled[close[0]] if close else None))
+    return found
