@@ -87,7 +87,7 @@ def test_failing_dependency_blocks_dependents_other_branches_run(spm: Any, tmp_p
             "other", spool_with(tmp_path / "o", [{"id": 3, "value": "x"}]).path, output=ok_sink.output
         ),
     ]
-    execution_id = spm.start_pipeline("branches", {"nodes": nodes})
+    execution_id = spm.start_pipeline("branches", {"on_failure": "isolate", "nodes": nodes})
     status = spm.wait(execution_id, timeout=180)
     assert status["status"] == "error"
     statuses = status["query_statuses"]

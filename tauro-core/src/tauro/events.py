@@ -48,7 +48,12 @@ class QueryTerminatedEvent(QueryEvent):
 
 @attrs.frozen(kw_only=True)
 class PipelineStatusChangedEvent:
-    """A pipeline moved from ``old_status`` to ``new_status``."""
+    """A pipeline moved from ``old_status`` to ``new_status``.
+
+    Also sent with ``old_status == new_status`` when a node fails while the pipeline goes on
+    (``running`` with failures under ``on_failure: isolate``); ``failed_nodes`` and
+    ``blocked_nodes`` are those of the status at that moment.
+    """
 
     execution_id: str
     pipeline_name: str
@@ -56,3 +61,5 @@ class PipelineStatusChangedEvent:
     new_status: str
     timestamp: float
     error: str | None = None
+    failed_nodes: tuple[str, ...] = ()
+    blocked_nodes: tuple[str, ...] = ()

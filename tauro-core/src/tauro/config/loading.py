@@ -233,7 +233,7 @@ def prepare_pipeline(
             nodes.append(node)
             indices.append(index)
 
-    header = {k: raw[k] for k in ("name", "type", "description", "restart") if k in raw}
+    header = {k: raw[k] for k in ("name", "type", "description", "restart", "on_failure") if k in raw}
     if name is not None and "name" not in header:
         header["name"] = name
     if isinstance(defaults_raw, Mapping):

@@ -14,6 +14,11 @@ from typing import Any
 import attrs
 
 PIPELINE_TYPES = ("streaming", "hybrid")
+# What a pipeline does when a node has failed for good (its restarts spent):
+# ``stop`` stops every query of the pipeline (fail-fast); ``isolate`` stops only the failed
+# node's downstream and keeps independent branches running.
+FAILURE_POLICIES = ("stop", "isolate")
+DEFAULT_FAILURE_POLICY = "stop"
 
 
 @attrs.frozen(kw_only=True)
@@ -99,6 +104,7 @@ class PipelineConfig:
     nodes: tuple[NodeConfig, ...] = ()
     streaming: StreamingConfig = attrs.field(factory=StreamingConfig)
     restart: RestartPolicy | None = None
+    on_failure: str = DEFAULT_FAILURE_POLICY
 
 
 NODE_KEYS = tuple(f.name for f in attrs.fields(NodeConfig))

@@ -4,7 +4,9 @@ Each pipeline runs on a worker of a pool of ``max_concurrent_pipelines`` threads
 pipelines wait ``queued`` and start when a slot frees (a finished or failed pipeline returns its
 slot). A pipeline's runner starts nodes whose dependencies are ready, reacts to query events
 from the shared listener within a second, restarts failed nodes by their restart policy, and
-blocks the dependents of failed nodes while other branches go on.
+applies the pipeline's failure policy once a node has failed for good: the failed node's
+downstream is stopped and marked ``blocked`` (started or not); under ``on_failure: stop`` every
+other query is stopped too, under ``isolate`` independent branches go on.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from tauro.streaming.exceptions import (
 from tauro.streaming.pipeline_state import (
     FINISHED_PIPELINE,
     LIVE,
+    TERMINAL,
     NodeRun,
     NodeState,
     PipelineRun,
@@ -163,6 +166,7 @@ class StreamingPipelineManager:
         ]
         with self._lock:
             for node in run.nodes.values():
+                self._settle_pending(node)
                 if node.state in LIVE or node.state == NodeState.WAITING:
                     node.state = NodeState.STOPPED
             self._refresh(run)
@@ -202,13 +206,15 @@ class StreamingPipelineManager:
                 self._set_status(run, PipelineStatus.STARTING)
             while True:
                 with self._wake:
+                    to_stop = self._take_stops(run)
                     to_start = self._schedule(run)
                     self._refresh(run)
                     if run.finished() and not to_start:
                         break
-                    if not to_start:
+                    if not to_start and not to_stop:
                         self._wake.wait(self._next_wakeup(run))
                         continue
+                self._stop_nodes(run, to_stop)
                 self._start_nodes(run, to_start)
         except Exception as exc:
             logger.opt(exception=exc).error("Pipeline runner for {} crashed", run.execution_id)
@@ -245,6 +251,56 @@ class StreamingPipelineManager:
         for node in ready:
             node.state = NodeState.STARTING
         return ready
+
+    def _apply_failure_policy(self, run: PipelineRun, failed: NodeRun) -> None:
+        """A node failed for good: decide what else stops (lock held; the runner stops them)."""
+        downstream = run.downstream_of(failed.name)
+        for node in run.nodes.values():
+            if node is failed or node.state in TERMINAL or node.pending_state is not None:
+                continue
+            if node.name in downstream:
+                state = NodeState.BLOCKED
+                reason = f"blocked: dependency '{failed.name}' failed"
+            elif run.on_failure == "stop":
+                state = NodeState.STOPPED
+                reason = f"stopped: node '{failed.name}' failed (on_failure: stop)"
+            else:
+                continue
+            if node.state in LIVE:
+                # Running or being started: its query stops first, then the state changes.
+                node.pending_state, node.pending_error = state, reason
+            else:
+                node.state, node.error, node.restart_at = state, reason, None
+            logger.warning("Node '{}' of {}: {}", node.name, run.execution_id, reason)
+        self._wake.notify_all()
+
+    @staticmethod
+    def _take_stops(run: PipelineRun) -> list[NodeRun]:
+        """Nodes the failure policy stops whose query has not been asked to stop yet (lock held)."""
+        found = [
+            n
+            for n in run.nodes.values()
+            if n.pending_state is not None and n.managed is not None and not n.stop_issued
+        ]
+        for node in found:
+            node.stop_issued = True
+        return found
+
+    def _stop_nodes(self, run: PipelineRun, nodes: list[NodeRun]) -> None:
+        for node in nodes:
+            assert node.managed is not None
+            self.query_manager.stop_query(node.managed.id, timeout=30)
+            with self._wake:
+                self._settle_pending(node)
+                self._refresh(run)
+                self._wake.notify_all()
+
+    @staticmethod
+    def _settle_pending(node: NodeRun) -> None:
+        """Apply the failure policy's state to a node whose query has stopped (lock held)."""
+        if node.pending_state is not None and not node.is_active():
+            node.state, node.error = node.pending_state, node.pending_error
+            node.pending_state = node.pending_error = None
 
     @staticmethod
     def _dependency_ready(dep: NodeRun) -> bool:
@@ -295,7 +351,9 @@ class StreamingPipelineManager:
             return
         with self._wake:
             node.managed = managed
-            stop_now = run.stop_requested
+            stop_now = run.stop_requested or node.pending_state is not None
+            if stop_now:
+                node.stop_issued = True
             if node.state == NodeState.STARTING and not stop_now:
                 node.state = NodeState.RUNNING
             node.error = None
@@ -305,11 +363,19 @@ class StreamingPipelineManager:
         with self._wake:
             if stop_now:
                 node.state = NodeState.STOPPED
+                self._settle_pending(node)
             self._refresh(run)
             self._wake.notify_all()
 
     def _node_failed(self, run: PipelineRun, node: NodeRun, message: str, *, retry: bool) -> None:
         with self._wake:
+            if node.pending_state is not None:
+                # The failure policy had already decided to stop this node: that stands.
+                node.state, node.error = node.pending_state, node.pending_error
+                node.pending_state = node.pending_error = None
+                self._refresh(run)
+                self._wake.notify_all()
+                return
             delay = node.restart_delay() if retry and not run.stop_requested else None
             if delay is not None:
                 node.state = NodeState.RESTARTING
@@ -320,6 +386,7 @@ class StreamingPipelineManager:
                 node.state = NodeState.FAILED
                 node.error = message
                 logger.error("Node '{}' of {} failed: {}", node.name, run.execution_id, message)
+                self._apply_failure_policy(run, node)
             self._refresh(run)
             self._wake.notify_all()
 
@@ -333,6 +400,11 @@ class StreamingPipelineManager:
             if node.state not in LIVE:
                 return  # already handled (listener and poll can both report one end)
             node.managed = managed
+            if node.pending_state is not None:
+                self._settle_pending(node)
+                self._refresh(run)
+                self._wake.notify_all()
+                return
             if exception:
                 node.exception = exception
             else:
@@ -356,7 +428,7 @@ class StreamingPipelineManager:
                     state, NodeState.RUNNING
                 )
         status = run.derive_status()
-        if status == PipelineStatus.ERROR:
+        if status == PipelineStatus.ERROR or run.failed_nodes():
             run.error = run.error or run.first_error()
         if run.finished() and run.finished_at is None:
             run.finished_at = time.time()
@@ -364,6 +436,13 @@ class StreamingPipelineManager:
 
     def _set_status(self, run: PipelineRun, status: PipelineStatus) -> None:
         old = run.status
+        failed = tuple(run.failed_nodes())
+        if failed != run.published_failed:
+            # A node failed while the pipeline goes on: observers hear of it now, not at the end.
+            run.published_failed = failed
+            run.status = status
+            self._publish(run, old)
+            return
         if status == old:
             if self.on_status is not None:
                 self._emit(run)
@@ -385,6 +464,8 @@ class StreamingPipelineManager:
             new_status=run.status.value,
             timestamp=time.time(),
             error=run.error,
+            failed_nodes=tuple(run.failed_nodes()),
+            blocked_nodes=tuple(sorted(n.name for n in run.nodes.values() if n.state == NodeState.BLOCKED)),
         )
         get_plugin_manager().call_observers("tauro_on_pipeline_status_changed", event=event)
         self._emit(run)

@@ -56,6 +56,12 @@ class NodeRun:
     carried_rows: int = 0
     carried_batches: int = 0
     carried_dead_letters: int = 0
+    # Set when the failure policy has decided this node must stop (``blocked`` or ``stopped``);
+    # the state is applied once its query has actually stopped, so a node never reads as
+    # finished while its query still runs.
+    pending_state: NodeState | None = None
+    pending_error: str | None = None
+    stop_issued: bool = False
 
     @property
     def name(self) -> str:
@@ -143,23 +149,52 @@ class PipelineRun:
     status: PipelineStatus = PipelineStatus.QUEUED
     error: str | None = None
     stop_requested: bool = False
+    published_failed: tuple[str, ...] = ()
     created_at: float = attrs.field(factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
 
+    @property
+    def on_failure(self) -> str:
+        return self.config.on_failure
+
     def derive_status(self) -> PipelineStatus:
+        """The pipeline status from its nodes.
+
+        A failed node makes the pipeline ``error`` only once nothing of it runs any more; until
+        then it is ``running`` with ``failed_queries > 0`` (other branches under ``isolate``, or
+        queries still being stopped under ``stop``).
+        """
         states = [n.state for n in self.nodes.values()]
-        if any(s == NodeState.FAILED for s in states):
-            return PipelineStatus.ERROR
-        if self.stop_requested:
+        failed = any(s == NodeState.FAILED for s in states)
+        if self.finished():
+            if failed:
+                return PipelineStatus.ERROR
+            if not self.stop_requested and states and all(s == NodeState.COMPLETED for s in states):
+                return PipelineStatus.COMPLETED
             return PipelineStatus.STOPPED
-        if states and all(s == NodeState.COMPLETED for s in states):
-            return PipelineStatus.COMPLETED
-        if all(s in TERMINAL for s in states):
+        if failed:
+            return PipelineStatus.RUNNING
+        if self.stop_requested:
             return PipelineStatus.STOPPED
         if any(s in (NodeState.WAITING, NodeState.STARTING) for s in states):
             return PipelineStatus.STARTING
         return PipelineStatus.RUNNING
+
+    def failed_nodes(self) -> list[str]:
+        return [n.name for n in self.nodes.values() if n.state == NodeState.FAILED]
+
+    def downstream_of(self, name: str) -> set[str]:
+        """Every node that depends on ``name``, directly or through other nodes."""
+        found: set[str] = set()
+        frontier = [name]
+        while frontier:
+            current = frontier.pop()
+            for node in self.nodes.values():
+                if current in node.depends_on and node.name not in found:
+                    found.add(node.name)
+                    frontier.append(node.name)
+        return found
 
     def finished(self) -> bool:
         return all(n.state in TERMINAL for n in self.nodes.values())
@@ -178,7 +213,8 @@ class PipelineRun:
             "status": self.status.value,
             "active_queries": sum(1 for s in statuses.values() if s["isActive"]),
             "total_queries": len(statuses),
-            "failed_queries": sum(1 for n in self.nodes.values() if n.state == NodeState.FAILED),
+            "on_failure": self.on_failure,
+            "failed_queries": len(self.failed_nodes()),
             "blocked_nodes": sorted(n.name for n in self.nodes.values() if n.state == NodeState.BLOCKED),
             "created_at": self.created_at,
             "started_at": self.started_at,
@@ -208,6 +244,7 @@ class PipelineRun:
             "execution_id": self.execution_id,
             "pipeline_name": self.pipeline_name,
             "status": self.status.value,
+            "failed_queries": len(self.failed_nodes()),
             "nodes": nodes,
             "errors": errors,
         }

@@ -20,7 +20,7 @@ from tauro.checkpoints import is_remote
 from tauro.config.converter import Problem, did_you_mean
 from tauro.config.durations import DurationError, parse_duration
 from tauro.config.loading import prepare_node, prepare_pipeline
-from tauro.config.models import NodeConfig, PipelineConfig
+from tauro.config.models import FAILURE_POLICIES, NodeConfig, PipelineConfig
 from tauro.config.normalize import freeze, normalize_node
 from tauro.config.policy import FormatPolicy
 from tauro.config.schemas import field_types
@@ -196,6 +196,14 @@ class StreamingValidator:
             return report
         if pipeline.type not in ("streaming", "hybrid"):
             report.add("type", f"pipeline type must be 'streaming' or 'hybrid', not '{pipeline.type}'")
+        if pipeline.on_failure not in FAILURE_POLICIES:
+            report.add(
+                "on_failure",
+                f"unknown failure policy '{pipeline.on_failure}'"
+                f"{did_you_mean(pipeline.on_failure, list(FAILURE_POLICIES))} Use 'stop' (stop every "
+                "query of the pipeline when a node has failed) or 'isolate' (stop only what depends "
+                "on the failed node).",
+            )
         for index, node in zip(prepared.indices, pipeline.nodes, strict=True):
             prefix = f"nodes[{index}]."
             validated = self._normalize(node, index, prefix, report)
