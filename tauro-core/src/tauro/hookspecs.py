@@ -101,4 +101,9 @@ def tauro_after_query_terminated(event: QueryTerminatedEvent) -> None:
 
 @hookspec
 def tauro_on_pipeline_status_changed(event: PipelineStatusChangedEvent) -> None:
-    """Called when a pipeline's status changes (queued, starting, running, completed, ...)."""
+    """Called when a pipeline's status changes (queued, starting, running, completed, ...).
+
+    Also called with ``old_status == new_status`` when a node fails for good while the pipeline
+    goes on (``running`` with failures); ``event.failed_nodes`` and ``event.blocked_nodes`` are
+    those of the pipeline's status at that moment.
+    """
