@@ -117,8 +117,10 @@ def start_and_break(
     wait_for(
         manager,
         execution_id,
-        lambda s: s["query_statuses"]["dependent"]["isActive"]
-        and s["query_statuses"]["dependent"]["state"] == "running",
+        lambda s: (
+            s["query_statuses"]["dependent"]["isActive"]
+            and s["query_statuses"]["dependent"]["state"] == "running"
+        ),
     )
     gate.touch()
     return manager, execution_id, recorder
@@ -181,7 +183,7 @@ def test_isolate_policy_keeps_independent_branches_running(
         )
         assert status["query_statuses"]["independent"]["isActive"] is True
         assert status["status"] == "running"
-        running_event = [e for e in recorder.events if e.failed_nodes == ("source",)][0]
+        running_event = next(e for e in recorder.events if e.failed_nodes == ("source",))
         assert running_event.new_status == "running"
         assert manager.stop_pipeline(execution_id, timeout=30) is True
         status = manager.status(execution_id)
@@ -196,9 +198,7 @@ def test_isolate_policy_keeps_independent_branches_running(
         manager.shutdown(timeout=30)
 
 
-def test_a_dependent_not_yet_started_is_blocked_under_either_policy(
-    context: Any, tmp_path: Path
-) -> None:
+def test_a_dependent_not_yet_started_is_blocked_under_either_policy(context: Any, tmp_path: Path) -> None:
     @F.udf(LongType())
     def always_raises(value: int) -> int:
         raise ValueError(f"bad row {value}")

@@ -66,8 +66,21 @@ BATCH_ONLY_OPTIONS = frozenset({"modifiedbefore", "modifiedafter"})
 CLEAN_SOURCE_MODES = ("off", "archive", "delete")
 
 
-def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """(Tauro's options, Spark's options) of a section's options; ``format`` is always set."""
+#: The generic names; each of ``FORMATS`` is also a source and sink name of its own
+#: (``format: parquet`` is ``format: file_stream`` / ``file`` with ``options.format: parquet``).
+GENERIC_SOURCE = "file_stream"
+GENERIC_SINK = "file"
+FILE_FORMAT_NAMES = frozenset({GENERIC_SOURCE, GENERIC_SINK, *FORMATS})
+
+
+def split_options(
+    options: Mapping[str, Any], fixed_format: str | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(Tauro's options, Spark's options) of a section's options; ``format`` is always set.
+
+    ``fixed_format`` is the file format a Spark-named source or sink (``parquet``, ...) stands
+    for; it wins over ``options.format`` (validation refuses a different one).
+    """
     tauro: dict[str, Any] = {FORMAT: DEFAULT_FORMAT}
     spark: dict[str, str] = {}
     for key, value in options.items():
@@ -75,4 +88,6 @@ def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
             tauro[key.lower()] = value
         elif value is not None:
             spark[key] = str(value)
+    if fixed_format is not None:
+        tauro[FORMAT] = fixed_format
     return tauro, spark

@@ -53,13 +53,17 @@ class FileStreamReader(BaseStreamingReader):
         "sourceArchiveDir": None,
     }
 
+    #: The file format when the source is named after it (``format: parquet``); None for
+    #: ``file_stream``, which takes ``options.format``.
+    file_format: ClassVar[str | None] = None
+
     def read(self, **options: Any) -> DataFrame:
         from pyspark.sql import functions as F
 
         path = str(options.pop("path"))
         schema: StructType | None = options.pop("schema", None)
         options.pop("table_name", None)
-        tauro, spark_options = split_options(options)
+        tauro, spark_options = split_options(options, self.file_format)
         fmt = str(tauro[FORMAT]).lower()
         if schema is None and fmt != "text":
             # parquet/orc/avro carry their schema; json/csv only with infer_schema (validated).
@@ -101,6 +105,6 @@ class FileStreamReader(BaseStreamingReader):
         return (SOURCE_FILE_COLUMN,) if is_true(options, INCLUDE_SOURCE_FILE) else ()
 
     def preflight(self, spark: SparkSession, **options: Any) -> None:
-        fmt = str(split_options(options)[0][FORMAT]).lower()
+        fmt = str(split_options(options, self.file_format)[0][FORMAT]).lower()
         require_format_available(spark, fmt)
         require_path_exists(spark, str(options.get("path", "")))

@@ -20,6 +20,8 @@ from tauro_files.options import (
     DEFAULT_FORMAT,
     FORMAT,
     FORMATS,
+    GENERIC_SINK,
+    GENERIC_SOURCE,
     INCLUDE_SOURCE_FILE,
     INFER_SCHEMA,
     POSITIVE_INT_OPTIONS,
@@ -31,6 +33,8 @@ from tauro_files.paths import archive_overlaps_source, lies_under, same_file_sys
 #: Spark's time strings (``Utils.timeStringAsMs``): a number with an optional unit; no unit = ms.
 _TIME_STRING = re.compile(r"^\s*\d+\s*(us|ms|s|m|min|h|d)?\s*$", re.IGNORECASE)
 _FORMAT_LIST = ", ".join(FORMATS)
+FILE_SOURCE_NAMES = frozenset({GENERIC_SOURCE, *FORMATS})
+FILE_SINK_NAMES = frozenset({GENERIC_SINK, *FORMATS})
 
 
 def _schema_columns(schema: Mapping[str, Any] | None) -> list[str]:
@@ -237,7 +241,7 @@ def validate_file_output(section: Mapping[str, Any], node: Mapping[str, Any]) ->
             "batch_id, ...); use json, csv, parquet, orc or avro",
         )
     source = node.get("input") or {}
-    reads_files = source.get("format") == "file_stream" and source.get("path")
+    reads_files = source.get("format") in FILE_SOURCE_NAMES and source.get("path")
     if path and reads_files and lies_under(path, str(source["path"])):
         found.error(
             "path",
@@ -245,7 +249,7 @@ def validate_file_output(section: Mapping[str, Any], node: Mapping[str, Any]) ->
             "again as new input; write elsewhere",
         )
     output = node.get("output") or {}
-    if path and dead_letter and output.get("format") == "file" and output.get("path"):
+    if path and dead_letter and output.get("format") in FILE_SINK_NAMES and output.get("path"):
         other = str(output["path"])
         if lies_under(path, other) or lies_under(other, path):
             found.error(

@@ -38,11 +38,15 @@ class FileStreamWriter(BaseStreamingWriter):
         "compression": None,
     }
 
+    #: The file format when the sink is named after it (``format: parquet``); None for ``file``,
+    #: which takes ``options.format``.
+    file_format: ClassVar[str | None] = None
+
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:
         path = str(options.pop("path"))
         partition_by = options.pop("partition_by", None)
         options.pop("table_name", None)
-        tauro, spark_options = split_options(options)
+        tauro, spark_options = split_options(options, self.file_format)
         writer = writer.format(str(tauro[FORMAT]).lower()).option("path", path)
         if partition_by:
             writer = writer.partitionBy(*partition_by)
@@ -52,7 +56,7 @@ class FileStreamWriter(BaseStreamingWriter):
         path = str(options.pop("path"))
         partition_by = options.pop("partition_by", None)
         options.pop("table_name", None)
-        tauro, spark_options = split_options(options)
+        tauro, spark_options = split_options(options, self.file_format)
         target = batch_path(path, batch_id)
         owner = check_batch_owner(df.sparkSession, target, batch_id)
         # Static overwrite: replace the whole batch directory even when the session's
@@ -65,4 +69,4 @@ class FileStreamWriter(BaseStreamingWriter):
         record_batch_owner(df.sparkSession, target, owner)
 
     def preflight(self, spark: SparkSession, **options: Any) -> None:
-        require_format_available(spark, str(split_options(options)[0][FORMAT]).lower())
+        require_format_available(spark, str(split_options(options, self.file_format)[0][FORMAT]).lower())
