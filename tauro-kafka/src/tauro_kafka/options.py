@@ -21,7 +21,9 @@ SUBSCRIPTIONS = ("subscribe", "subscribePattern", "assign")
 KEEP_METADATA = "keep_metadata"
 #: Sink: the column whose value becomes the record key.
 KEY_COLUMN = "key_column"
-TAURO_OPTIONS = frozenset({KEEP_METADATA.lower(), KEY_COLUMN.lower()})
+#: Sink: write the whole row as one JSON object into the record value.
+ROW_AS_JSON = "row_as_json"
+TAURO_OPTIONS = frozenset({KEEP_METADATA.lower(), KEY_COLUMN.lower(), ROW_AS_JSON.lower()})
 
 #: The Kafka source's columns that ``keep_metadata`` may keep (``headers`` needs includeHeaders,
 #: which Tauro then sets).
@@ -55,7 +57,7 @@ ENDING_OPTIONS = frozenset({"endingoffsets", "endingoffsetsbytimestamp", "ending
 #: Sink options of Spark's Kafka connector, besides ``kafka.*`` producer settings.
 SINK_OPTIONS = ("topic", "includeHeaders")
 
-BOOLEAN_OPTIONS = frozenset({"failondataloss", "includeheaders"})
+BOOLEAN_OPTIONS = frozenset({"failondataloss", "includeheaders", ROW_AS_JSON})
 POSITIVE_INT_OPTIONS = frozenset(
     {
         "maxoffsetspertrigger",

@@ -22,6 +22,7 @@ from tauro_kafka.options import (
     KEY_COLUMN,
     NON_NEGATIVE_INT_OPTIONS,
     POSITIVE_INT_OPTIONS,
+    ROW_AS_JSON,
     SINK_OPTIONS,
     SOURCE_OPTIONS,
     SUBSCRIPTIONS,
@@ -263,7 +264,7 @@ def validate_kafka_output(section: Mapping[str, Any], node: Mapping[str, Any]) -
     _check_scalars(options, found)
     check_forbidden(options, FORBIDDEN_PRODUCER, found)
     check_security(options, found)
-    check_known(options, (*SINK_OPTIONS, KEY_COLUMN), found, "sink")
+    check_known(options, (*SINK_OPTIONS, KEY_COLUMN, ROW_AS_JSON), found, "sink")
     if section.get("partition_by"):
         found.error(
             "partition_by",

@@ -40,6 +40,7 @@ from tauro.streaming.pipeline_state import (
     PipelineStatus,
 )
 from tauro.streaming.query_manager import ManagedQuery, StreamingQueryManager
+from tauro.streaming.spark_errors import summarize_error
 
 StatusListener = Callable[[dict[str, Any]], None]
 
@@ -416,7 +417,8 @@ class StreamingPipelineManager:
                 self._refresh(run)
                 self._wake.notify_all()
                 return
-        self._node_failed(run, node, exception or "query failed", retry=True)
+        # One line in `error` ([ERROR_CLASS] message); Spark's full text stays in `exception`.
+        self._node_failed(run, node, summarize_error(exception), retry=True)
 
     # -- status --------------------------------------------------------------------------------
     def _refresh(self, run: PipelineRun) -> None:

@@ -29,6 +29,7 @@ from tauro.streaming.health import QueryHealthMonitor, get_event_hub
 from tauro.streaming.json_payload import split_batch
 from tauro.streaming.query_build import Step, apply_steps, build_stream, writer_options
 from tauro.streaming.readers import StreamingReaderFactory
+from tauro.streaming.spark_errors import summarize_error
 from tauro.streaming.validators import StreamingValidator, ValidatedNode
 from tauro.streaming.writers import BaseStreamingWriter, StreamingWriterFactory, apply_trigger
 
@@ -195,7 +196,9 @@ class StreamingQueryManager:
                 stream_writer = stream_writer.option("checkpointLocation", checkpoint).queryName(query_name)
                 query = stream_writer.start()
             else:
-                query = writer.write(df, **writer_options(output, self.settings["output_path"]), **reserved)
+                options = writer_options(output, self.settings["output_path"])
+                self._check_sink_schema(node, writer, df, options)
+                query = writer.write(df, **options, **reserved)
             managed = ManagedQuery(
                 node=node,
                 query=query,
@@ -284,6 +287,33 @@ class StreamingQueryManager:
                     component=type(component).__name__,
                 ) from exc
 
+    def _check_sink_schema(
+        self, node: ValidatedNode, writer: BaseStreamingWriter, df: DataFrame, options: dict[str, Any]
+    ) -> None:
+        """The sink's verdict on the final schema, before ``start()`` (a writer's ``check_schema``)."""
+        check = getattr(writer, "check_schema", None)
+        if not callable(check):
+            return  # a writer that does not derive from BaseStreamingWriter
+        try:
+            check(df.schema, **dict(options))
+        except StreamingValidationError as exc:
+            field = exc.field or ""
+            raise StreamingValidationError(
+                exc.message,
+                field=field if field.startswith("output") else f"output.{field}".rstrip("."),
+                node_name=node.name,
+                operation="check_schema",
+                component=type(writer).__name__,
+            ) from exc
+        except Exception as exc:
+            raise StreamingValidationError(
+                f"the {node.normalized['output']['format']} sink's schema check failed: {first_line(exc)}",
+                field="output",
+                node_name=node.name,
+                operation="check_schema",
+                component=type(writer).__name__,
+            ) from exc
+
     def _check_name_free(self, spark: Any, query_name: str, node: ValidatedNode) -> None:
         for active in spark.streams.active:
             if active.name == query_name:
@@ -340,8 +370,12 @@ class StreamingQueryManager:
         managed.lock.release()
         if exception:
             logger.error(
-                "Query '{}' (node '{}') failed: {}", managed.query_name, managed.node_name, exception
+                "Query '{}' (node '{}') failed: {}",
+                managed.query_name,
+                managed.node_name,
+                summarize_error(exception),
             )
+            logger.debug("Query '{}' failed with: {}", managed.query_name, exception)
         if callback is not None:
             callback(managed, exception)
 

@@ -13,6 +13,7 @@ from tauro.streaming.exceptions import StreamingValidationError
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
+    from pyspark.sql.types import StructType
 
 #: Keywords core passes to ``write`` beside the output's options.
 RESERVED_KEYWORDS = ("trigger", "output_mode", "checkpoint_location", "query_name")
@@ -110,6 +111,15 @@ class BaseStreamingWriter:
 
     def preflight(self, spark: SparkSession, **options: Any) -> None:
         """Checks that need Spark, run before the query starts. Raise StreamingValidationError."""
+
+    def check_schema(self, schema: StructType, **options: Any) -> None:
+        """Check the schema of the rows this sink will write, before the query starts.
+
+        Core calls it with the node's final DataFrame schema (after parsing, transformations
+        and the function) and the same options as ``write``. Raise ``StreamingValidationError``
+        naming the column, its type and the fix for rows the sink cannot write; the node then
+        fails before anything starts, and is not retried.
+        """
 
 
 class StreamingWriterFactory:
