@@ -137,6 +137,7 @@ def test_stop_policy_stops_every_query_of_the_pipeline(
         nodes = status["query_statuses"]
         assert nodes["source"]["state"] == "failed"
         assert "source broke" in nodes["source"]["exception"]
+        assert nodes["source"]["error"].startswith("[PYTHON_EXCEPTION] ValueError: source broke at row")
         assert nodes["dependent"]["state"] == "blocked"
         assert "dependency 'source' failed" in nodes["dependent"]["error"]
         assert nodes["independent"]["state"] == "stopped"

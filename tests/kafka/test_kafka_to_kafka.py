@@ -81,7 +81,7 @@ def test_rows_without_a_topic_are_refused_before_the_query_starts(
     manager = StreamingQueryManager(context)
     with pytest.raises(StreamingValidationError, match="needs a topic") as info:
         manager.create_and_start_query(node("no_topic", source, kafka_output(kafka.bootstrap, None)), "kafka")
-    assert info.value.field == "options.topic"
+    assert info.value.field == "output.options.topic"  # checked by the sink before the start
     assert context.spark.streams.active == []
 
 
