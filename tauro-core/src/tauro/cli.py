@@ -26,11 +26,18 @@ def _load_context(path: str | None) -> Any:
 
 @click.group()
 @click.version_option(package_name="tauro-core", prog_name="tauro")
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def main(verbose: int) -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    help="More log output (-v info, -vv debug); for run, also Spark's own output live.",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: int) -> None:
     """Tauro: declarative Spark Structured Streaming pipelines."""
     from tauro.logging_setup import configure_cli_logging
 
+    ctx.obj = {"verbose": verbose}
     configure_cli_logging(verbose)
 
 
@@ -162,8 +169,10 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--stop-timeout", default=60.0, show_default=True, help="Seconds to let in-flight batches finish."
 )
-@click.option("--quiet", is_flag=True, help="No live status table.")
+@click.option("--quiet", is_flag=True, help="No live status table or progress lines.")
+@click.pass_context
 def run(
+    ctx: click.Context,
     file: str,
     pipeline: str | None,
     context_file: str | None,
@@ -173,7 +182,12 @@ def run(
     stop_timeout: float,
     quiet: bool,
 ) -> None:
-    """Run a pipeline in the foreground until it ends, fails, or is stopped (Ctrl-C, tauro stop)."""
+    """Run a pipeline in the foreground until it ends, fails, or is stopped (Ctrl-C, tauro stop).
+
+    Spark's own output and Tauro's log go to run.log in the run directory (-v: also shown).
+    Exit status: 0 when every node completed or was stopped, 1 when a node failed or the
+    pipeline is invalid.
+    """
     from tauro.runner import ForegroundRun, import_user_code
 
     try:
@@ -184,7 +198,8 @@ def run(
     except StreamingError as exc:
         err_console.print(f"[red]error[/red] {escape(str(exc))}")
         sys.exit(1)
-    sys.exit(runner.run(stop_timeout=stop_timeout, live=not quiet, console=console))
+    verbosity = int((ctx.obj or {}).get("verbose", 0))
+    sys.exit(runner.run(stop_timeout=stop_timeout, live=not quiet, console=console, verbosity=verbosity))
 
 
 @main.command()

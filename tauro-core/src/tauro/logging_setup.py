@@ -62,8 +62,32 @@ def install_stdlib_bridge() -> None:
     logger.enable("tauro")
 
 
+def _cli_level(verbosity: int) -> str:
+    return "WARNING" if verbosity == 0 else "INFO" if verbosity == 1 else "DEBUG"
+
+
 def configure_cli_logging(verbosity: int) -> None:
     logger.remove()
-    level = "WARNING" if verbosity == 0 else "INFO" if verbosity == 1 else "DEBUG"
-    logger.add(sys.stderr, level=level, format="<level>{level: <8}</level> {message}")
+    logger.add(sys.stderr, level=_cli_level(verbosity), format="<level>{level: <8}</level> {message}")
+    logger.enable("tauro")
+
+
+def configure_run_logging(log_file: str, verbosity: int) -> None:
+    """``tauro run``: Tauro's log goes to the run's log file (beside Spark's output), and to
+    the terminal only with ``-v``, so the terminal shows the status and nothing else."""
+    logger.remove()
+    logger.add(
+        log_file,
+        level="DEBUG" if verbosity > 1 else "INFO",
+        format="{time:YYYY-MM-DD HH:mm:ss.SSS} {level: <8} tauro {message}",
+        enqueue=False,
+    )
+    if verbosity > 0:
+        # sys.stderr is read at each call: the terminal even while descriptor 2 is captured.
+        logger.add(
+            lambda message: sys.stderr.write(message),
+            level=_cli_level(verbosity),
+            format="<level>{level: <8}</level> {message}\n",
+            colorize=False,
+        )
     logger.enable("tauro")

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import signal
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -14,12 +15,14 @@ from types import FrameType
 from typing import Any
 
 from loguru import logger
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
-from rich.table import Table
+from rich.text import Text
 
 from tauro.redaction import redact_text
+from tauro.run_display import FINISHED_STATES, ProgressLines, render_status
 from tauro.runs import FINAL, RunDirectory
+from tauro.spark_output import SPARK_LOG_NAME, SparkOutputCapture
 from tauro.streaming.exceptions import StreamingError, StreamingValidationError
 
 
@@ -47,29 +50,9 @@ def import_user_code(modules: Iterable[str]) -> None:
             ) from exc
 
 
-def render_status_table(status: Mapping[str, Any]) -> Group:
-    header = (
-        f"[bold]{status.get('pipeline_name')}[/bold] {status.get('execution_id')}  "
-        f"status: [bold]{status.get('status')}[/bold]  "
-        f"active {status.get('active_queries')}/{status.get('total_queries')}"
-    )
-    table = Table(expand=False)
-    for column in ("node", "state", "active", "batches", "rows", "dead letters", "attempts", "detail"):
-        table.add_column(column)
-    for name, node in (status.get("query_statuses") or {}).items():
-        health = node.get("health") or {}
-        detail = node.get("error") or node.get("exception") or health.get("message") or ""
-        table.add_row(
-            name,
-            str(node.get("state")),
-            "yes" if node.get("isActive") else "no",
-            str(node.get("batches", 0)),
-            str(node.get("input_rows", 0)),
-            str(node.get("dead_letters", 0)),
-            str(node.get("attempts", 0)),
-            str(detail)[:120],
-        )
-    return Group(header, table)
+def render_status_table(status: Mapping[str, Any], width: int | None = None) -> Text:
+    """The status table (plain text that fits ``width``, the console's width by default)."""
+    return Text(render_status(status, width or 80))
 
 
 class ForegroundRun:
@@ -100,6 +83,7 @@ class ForegroundRun:
             context, max_concurrent_pipelines=1, on_status=self._write_status
         )
         self.requested_id = execution_id
+        self.log_file = Path(context.runs_dir) / SPARK_LOG_NAME
 
     def _write_status(self, status: dict[str, Any]) -> None:
         if self.run_dir is not None:
@@ -109,51 +93,91 @@ class ForegroundRun:
         self._signal_name = signal.Signals(signum).name
         self._signal.set()
 
-    def run(self, *, stop_timeout: float, live: bool, console: Console) -> int:
+    def run(
+        self, *, stop_timeout: float, live: bool, console: Console, verbosity: int = 0, capture: bool = True
+    ) -> int:
+        """Run to the end; return the exit code (0 ok, 1 a node failed or the pipeline is invalid).
+
+        With ``capture`` (the CLI's default) Spark's own output and Tauro's log go to
+        ``<run directory>/run.log`` instead of the terminal; ``verbosity > 0`` shows them too.
+        """
         previous = {sig: signal.signal(sig, self._handle_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-        execution_id: str | None = None
+        execution_id = (
+            self.requested_id
+            or f"{self.pipeline_name}-{time.strftime('%Y%m%d-%H%M%S')}-{threading.get_native_id()}"
+        )
+        run_dir = RunDirectory(self.context.runs_dir, execution_id)
+        self.log_file = run_dir.path / SPARK_LOG_NAME
+        output = SparkOutputCapture(self.log_file, live=verbosity > 0) if capture else None
+        started = False
+        status: dict[str, Any]
         try:
+            if output is not None:
+                # Before the JVM starts: it inherits descriptors 1 and 2 at launch.
+                output.open()
+                from tauro.logging_setup import configure_run_logging
+
+                configure_run_logging(str(self.log_file), verbosity)
             execution_id = self.manager.start_pipeline(
-                self.pipeline_name,
-                self.raw,
-                variables=self.variables,
-                execution_id=self.requested_id
-                or f"{self.pipeline_name}-{time.strftime('%Y%m%d-%H%M%S')}-{threading.get_native_id()}",
+                self.pipeline_name, self.raw, variables=self.variables, execution_id=execution_id
             )
-            self.run_dir = RunDirectory(self.context.runs_dir, execution_id)
+            started = True
+            self.run_dir = run_dir
             self.run_dir.create(self.pipeline_name, str(Path(self.config_file).resolve()))
             self._write_status(self.manager.get_pipeline_status(execution_id))
-            console.print(
-                f"Running {self.pipeline_name} as {execution_id} "
-                f"(stop with Ctrl-C or `tauro stop {execution_id}`)"
-            )
+            console.print(Text(f"Running {self.pipeline_name} as {execution_id}"))
+            console.print(Text(f"Stop with Ctrl-C or: tauro stop {execution_id}"))
             status = self._watch(execution_id, stop_timeout, live, console)
         except StreamingValidationError as exc:
-            console.print(f"[red]invalid pipeline[/red] {redact_text(str(exc))}")
+            self._release_output(output, keep=started)
+            console.print(Text.assemble(("invalid pipeline ", "red"), redact_text(str(exc))))
             return 1
         except StreamingError as exc:
-            console.print(f"[red]error[/red] {redact_text(str(exc))}")
-            status = self._final_stop(execution_id, stop_timeout)
+            console.print(Text.assemble(("error ", "red"), redact_text(str(exc))))
+            status = self._final_stop(execution_id if started else None, stop_timeout)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+        self._close()
+        self._release_output(output, keep=True)
         return self._report(status, console)
 
+    def _release_output(self, output: SparkOutputCapture | None, *, keep: bool) -> None:
+        """Give the terminal back; without a run (an invalid pipeline) leave no run directory."""
+        if output is None or not output.active:
+            return
+        output.close()
+        from tauro.logging_setup import configure_cli_logging
+
+        configure_cli_logging(0)
+        if not keep and not (self.log_file.parent / "run.json").exists():
+            import shutil
+
+            shutil.rmtree(self.log_file.parent, ignore_errors=True)
+
     def _watch(self, execution_id: str, stop_timeout: float, live: bool, console: Console) -> dict[str, Any]:
+        """Show the status until the pipeline ends or is stopped: a table updated in place on a
+        terminal, plain progress lines for the bounded nodes otherwise."""
         assert self.run_dir is not None
-        display = Live(console=console, refresh_per_second=2, transient=True) if live else None
+        in_place = live and console.is_terminal
+        display = Live(console=console, refresh_per_second=2, transient=True) if in_place else None
+        first = self.manager.get_pipeline_status(execution_id)
+        bounded = {n for n, s in first["query_statuses"].items() if s.get("bounded")}
+        progress = ProgressLines(bounded, width=console.width) if live and not in_place else None
         if display is not None:
             display.start()
         try:
             while True:
                 status = self.manager.wait(execution_id, timeout=1.0)
                 self._write_status(status)
-                if display is not None:
-                    display.update(render_status_table(status))
                 finished = status["status"] in FINAL and all(
-                    s["state"] in ("completed", "stopped", "failed", "blocked")
-                    for s in status["query_statuses"].values()
+                    s["state"] in FINISHED_STATES for s in status["query_statuses"].values()
                 )
+                if display is not None:
+                    display.update(render_status_table(status, console.width))
+                if progress is not None:
+                    for line in progress.lines(status, force=finished):
+                        console.print(Text(line))
                 if finished:
                     self.manager.shutdown(stop_timeout)
                     self._write_status(status)
@@ -165,7 +189,7 @@ class ForegroundRun:
                     timeout = float((request or {}).get("timeout", stop_timeout))
                     break_status = self._final_stop(execution_id, timeout)
                     if display is not None:
-                        display.update(render_status_table(break_status))
+                        display.update(render_status_table(break_status, console.width))
                     return break_status
         finally:
             if display is not None:
@@ -204,12 +228,24 @@ class ForegroundRun:
             logger.opt(exception=True).debug("Closing the query listener failed")
 
     def _report(self, status: dict[str, Any], console: Console) -> int:
-        self._close()
-        console.print(render_status_table(status))
+        console.print(render_status_table(status, console.width))
         failed = status.get("status") == "error" or any(
             s.get("state") == "failed" for s in (status.get("query_statuses") or {}).values()
         )
         if failed:
-            console.print(f"[red]failed[/red]: {status.get('error') or 'see the table above'}")
+            reason = " ".join(str(status.get("error") or "see above").split())
+            for line in textwrap.wrap(f"failed: {reason}", console.width, subsequent_indent="  "):
+                console.print(Text(line, style="red" if line.startswith("failed") else ""))
+            if self.log_file.exists() and self.log_file.stat().st_size:
+                console.print(Text("Spark's output and Tauro's log:"))
+                console.print(Text(f"  {_shown_path(self.log_file)}"))
             return 1
         return 0
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (shorter to read)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

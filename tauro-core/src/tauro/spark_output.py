@@ -20,8 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-#: The log file's name in the run directory.
-SPARK_LOG_NAME = "spark.log"
+#: The log file in the run directory: Spark's output and Tauro's log.
+SPARK_LOG_NAME = "run.log"
 
 
 class SparkOutputCapture:

@@ -128,6 +128,7 @@ class NodeRun:
             "input_rows": self.input_rows(),
             "dead_letters": self.dead_letters(),
             "depends_on": list(self.depends_on),
+            "bounded": self.bounded,
         }
         if self.managed is not None:
             status["query_name"] = self.managed.query_name
