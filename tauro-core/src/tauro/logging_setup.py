@@ -87,7 +87,7 @@ def configure_run_logging(log_file: str, verbosity: int) -> None:
         logger.add(
             lambda message: sys.stderr.write(message),
             level=_cli_level(verbosity),
-            format="<level>{level: <8}</level> {message}\n",
+            format="<level>{level: <8}</level> {message}",
             colorize=False,
         )
     logger.enable("tauro")
