@@ -1,4 +1,4 @@
-"""Issue 4 target: 1 million JSON rows to parquet through Tauro (file_stream -> file) against
+"""Files target: 1 million JSON rows to parquet through Tauro (file_stream -> file) against
 the hand-written PySpark query, same session, alternating runs; Tauro/raw throughput ratio at
 least 0.98.
 

@@ -1,8 +1,8 @@
-"""Issue 6 target: 1 million JSON messages from Kafka through Tauro (kafka -> parse_json -> sink)
+"""Kafka target: 1 million JSON messages from Kafka through Tauro (kafka -> parse_json -> sink)
 against the hand-written PySpark query, same session, alternating runs; Tauro/raw throughput
 ratio at least 0.98.
 
-The sink is parquet files: Delta's jar is not served by Maven Central here (issue 5 blocked),
+The sink is parquet files: Delta's jar is not served by Maven Central here,
 so the Kafka -> Delta figure waits for it. Both sides read the same topic from the earliest
 offset with an available_now trigger.
 

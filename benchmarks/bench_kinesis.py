@@ -1,4 +1,4 @@
-"""Issue 7: records per second through Tauro's kinesis source (kinesis -> noop, available_now)
+"""Kinesis: records per second through Tauro's kinesis source (kinesis -> noop, available_now)
 against a plain boto3 consumer loop reading the same stream from the same emulator
 (kinesis-mock on 127.0.0.1, started here, or KINESIS_ENDPOINT_URL). Alternating runs.
 

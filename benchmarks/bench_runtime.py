@@ -1,4 +1,4 @@
-"""Issue 3 targets, on the embedded local Spark:
+"""Runtime targets, on the embedded local Spark:
 
 - overhead: one query through Tauro vs hand-written PySpark, same session, alternating runs;
   Tauro/raw throughput ratio at least 0.98

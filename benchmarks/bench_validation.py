@@ -1,4 +1,4 @@
-"""Issue 2 targets: validating a 500-node pipeline costs at most 3x parsing the same file with
+"""Validation targets: validating a 500-node pipeline costs at most 3x parsing the same file with
 PyYAML's C loader; ``import tauro`` plus plugin discovery (no Spark) stays under 0.5 s."""
 
 from __future__ import annotations

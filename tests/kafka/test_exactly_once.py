@@ -2,7 +2,7 @@
 messages keep arriving, then restarted; every message is in the output exactly once.
 
 The sink is Spark's file sink (exactly-once through its ``_spark_metadata`` log), as Delta's
-jar is not served by Maven Central here (issue 5); the Kafka side — offsets in the checkpoint,
+jar is not served by Maven Central here; the Kafka side — offsets in the checkpoint,
 replay of the uncommitted batch — is what this proves.
 """
 
