@@ -136,11 +136,11 @@ def graph(file: str, pipeline: str | None, fmt: str) -> None:
     try:
         name, raw = select_pipeline(read_config_file(file), pipeline)
         report = StreamingValidator().check_pipeline(raw, require_output=False, name=name)
+        if report.pipeline is None:
+            report.raise_for_problems()
     except StreamingValidationError as exc:
         err_console.print(f"error: {escape(str(exc))}")
         sys.exit(1)
-    if report.pipeline is None:
-        report.raise_for_problems()
     click.echo(render_graph([n.normalized for n in report.nodes], fmt))
 
 
