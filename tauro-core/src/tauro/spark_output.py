@@ -1,11 +1,12 @@
 """Spark's own output (Ivy's resolution report, log4j lines, JVM stack traces) into a log file.
 
-Under ``tauro run`` the terminal is for Tauro's status; Spark writes to the process's file
-descriptors 1 and 2 directly from the JVM (and its Python workers), where Python's
-``sys.stdout`` cannot intercept it. So, before the JVM starts, descriptors 1 and 2 are pointed
-at the log file (the JVM inherits them) while Python's ``sys.stdout``/``sys.stderr`` keep
-writing to the terminal through duplicates of the original descriptors. With ``live=True``
-(``tauro run -v``) a thread copies everything to the terminal too.
+Under ``tauro run`` the terminal is for Tauro's status. Spark writes its diagnostics to the
+process's file descriptor 2 directly from the JVM (and its Python workers), where Python's
+``sys.stderr`` cannot intercept them. So, before the JVM starts, descriptor 2 is pointed at the
+log file (the JVM inherits it) while Python's ``sys.stderr`` keeps writing to the terminal
+through a duplicate of the original descriptor. Standard output is left alone: it carries what
+the user asked to see (the ``console`` sink's batches, ``print`` in a UDF) and Tauro's status.
+With ``live=True`` (``tauro run -v``) a thread copies the log to the terminal too.
 
 Only the CLI does this: an application embedding Tauro keeps its own output and logging.
 """
@@ -20,18 +21,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+#: Descriptors sent to the log: the JVM's System.err (log4j's console appender, Ivy, traces).
+_CAPTURED = (2,)
 #: The log file in the run directory: Spark's output and Tauro's log.
 SPARK_LOG_NAME = "run.log"
 
 
 class SparkOutputCapture:
-    """Send file descriptors 1 and 2 to ``path`` until ``close()``; Python keeps the terminal."""
+    """Send file descriptor 2 to ``path`` until ``close()``; Python's stderr keeps the terminal."""
 
     def __init__(self, path: Path, *, live: bool = False) -> None:
         self.path = path
         self.live = live
         self._saved: dict[int, int] = {}
-        self._python_streams: tuple[IO[str], IO[str]] | None = None
+        self._python_stderr: IO[str] | None = None
         self._pump: threading.Thread | None = None
         self._pipe_write: int | None = None
         self._log: IO[bytes] | None = None
@@ -53,7 +56,7 @@ class SparkOutputCapture:
         sys.stdout.flush()
         sys.stderr.flush()
         self._log = self.path.open("ab", buffering=0)
-        self._saved = {fd: os.dup(fd) for fd in (1, 2)}
+        self._saved = {fd: os.dup(fd) for fd in _CAPTURED}
         target = self._log.fileno()
         if self.live:
             read_end, write_end = os.pipe()
@@ -63,10 +66,9 @@ class SparkOutputCapture:
                 target=self._copy, args=(read_end,), name="tauro-spark-output", daemon=True
             )
             self._pump.start()
-        for fd in (1, 2):
+        for fd in _CAPTURED:
             os.dup2(target, fd)
-        self._python_streams = (sys.stdout, sys.stderr)
-        sys.stdout = _terminal_stream(self._saved[1], sys.stdout)
+        self._python_stderr = sys.stderr
         sys.stderr = _terminal_stream(self._saved[2], sys.stderr)
         self.active = True
 
@@ -88,17 +90,16 @@ class SparkOutputCapture:
                 pass
 
     def close(self) -> None:
-        """Give descriptors 1 and 2 back to the terminal (the JVM keeps writing to the file)."""
+        """Give descriptor 2 back to the terminal (the JVM keeps writing to the file)."""
         if not self.active:
             return
         self.active = False
-        assert self._python_streams is not None
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        sys.stdout, sys.stderr = self._python_streams
+        assert self._python_stderr is not None
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        sys.stderr = self._python_stderr
         for fd, saved in self._saved.items():
             os.dup2(saved, fd)
         if self._pipe_write is not None:
