@@ -223,7 +223,7 @@ def status(execution_id: str | None, context_file: str | None, as_json: bool) ->
         if as_json:
             click.echo(json.dumps(detail, indent=2, default=str))
         else:
-            console.print(render_status_table(detail))
+            console.print(render_status_table(detail, console.width))
         return
     runs = [r.summary() for r in list_runs(context.runs_dir)]
     if as_json:

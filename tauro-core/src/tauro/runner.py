@@ -130,10 +130,10 @@ class ForegroundRun:
             status = self._watch(execution_id, stop_timeout, live, console)
         except StreamingValidationError as exc:
             self._release_output(output, keep=started)
-            console.print(Text.assemble(("invalid pipeline ", "red"), redact_text(str(exc))))
+            _print_wrapped(console, f"invalid pipeline: {redact_text(str(exc))}")
             return 1
         except StreamingError as exc:
-            console.print(Text.assemble(("error ", "red"), redact_text(str(exc))))
+            _print_wrapped(console, f"error: {redact_text(str(exc))}")
             status = self._final_stop(execution_id if started else None, stop_timeout)
         finally:
             for sig, handler in previous.items():
@@ -241,6 +241,16 @@ class ForegroundRun:
                 console.print(Text(f"  {_shown_path(self.log_file)}"))
             return 1
         return 0
+
+
+def _print_wrapped(console: Console, text: str) -> None:
+    """Each line of ``text`` wrapped to the console's width (continuations indented)."""
+    for paragraph in text.splitlines():
+        indent = paragraph[: len(paragraph) - len(paragraph.lstrip())]
+        for line in textwrap.wrap(
+            paragraph, console.width, subsequent_indent=indent + "  ", break_on_hyphens=False
+        ) or [""]:
+            console.print(Text(line))
 
 
 def _shown_path(path: Path) -> str:
