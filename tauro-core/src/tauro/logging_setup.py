@@ -72,6 +72,10 @@ def configure_cli_logging(verbosity: int) -> None:
     logger.enable("tauro")
 
 
+def _to_terminal(message: Any) -> None:
+    sys.stderr.write(str(message))
+
+
 def configure_run_logging(log_file: str, verbosity: int) -> None:
     """``tauro run``: Tauro's log goes to the run's log file (beside Spark's output), and to
     the terminal only with ``-v``, so the terminal shows the status and nothing else."""
@@ -85,7 +89,7 @@ def configure_run_logging(log_file: str, verbosity: int) -> None:
     if verbosity > 0:
         # sys.stderr is read at each call: the terminal even while descriptor 2 is captured.
         logger.add(
-            lambda message: sys.stderr.write(message),
+            _to_terminal,
             level=_cli_level(verbosity),
             format="<level>{level: <8}</level> {message}",
             colorize=False,
