@@ -12,6 +12,8 @@ import pytest
 
 from tests.install_venv import assert_family_alone, fresh_venv, tauro
 
+NAMED = ("avro", "csv", "json", "orc", "parquet", "text")
+
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -24,9 +26,13 @@ def test_files_plugin_is_listed_with_its_formats(venv: Path) -> None:
         venv,
         "files",
         {
-            "readers": ["file_stream"],
-            "writers": ["file"],
-            "validators": ["file:output", "file_stream:input"],
+            # The generic names and Spark's file format names (format: parquet, ...).
+            "readers": ["avro", "csv", "file_stream", "json", "orc", "parquet", "text"],
+            "writers": ["avro", "csv", "file", "json", "orc", "parquet", "text"],
+            "validators": sorted(
+                ["file:output", "file_stream:input"]
+                + [f"{f}:{role}" for f in NAMED for role in ("input", "output")]
+            ),
         },
     )
 
