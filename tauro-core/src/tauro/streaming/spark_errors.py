@@ -24,10 +24,7 @@ _MAX_CHARS = 300
 
 def _python_error(lines: list[str]) -> str | None:
     """The last ``SomeError: message`` line of a Python traceback, if the text has one."""
-    if not any(
-        line.startswith("Traceback (most recent call last)") or "Traceback (most recent" in line
-        for line in lines
-    ):
+    if not any("Traceback (most recent call last)" in line for line in lines):
         return None
     found = None
     for line in lines:
