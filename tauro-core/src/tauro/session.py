@@ -184,20 +184,16 @@ class SessionPlan:
         have_packages = set(_session_packages(spark))
         problems: list[StreamingValidationError] = []
         for package in required.packages:
-            if package in have_packages:
-                continue
-            plugin = required.package_owners.get(package, "?")
-            use = (by_owner.get(plugin) or uses)[0]
-            problems.append(_missing(use, plugin, f"package {package}", package=package))
+            if package not in have_packages:
+                plugin, use = _use_needing(by_owner, uses, lambda st, p=package: p in st.packages)
+                problems.append(_missing(use, plugin, f"package {package}", package=package))
         for key, value in required.conf.items():
             have = _session_conf(spark, key)
             wanted = [p.strip() for p in value.split(",") if p.strip()] if key in JOINABLE_KEYS else [value]
             present = [p.strip() for p in (have or "").split(",")] if key in JOINABLE_KEYS else [have]
-            if all(w in present for w in wanted):
-                continue
-            plugin = _conf_owner(key, uses)
-            use = (by_owner.get(plugin) or uses)[0]
-            problems.append(_missing(use, plugin, f"Spark conf {key}={value}", conf=(key, value)))
+            if not all(w in present for w in wanted):
+                plugin, use = _use_needing(by_owner, uses, lambda st, k=key: k in st.conf)
+                problems.append(_missing(use, plugin, f"Spark conf {key}={value}", conf=(key, value)))
         if problems:
             if len(problems) == 1:
                 raise problems[0]
@@ -231,15 +227,16 @@ def _missing(
     )
 
 
-def _conf_owner(key: str, uses: list[FormatUse]) -> str:
-    manager = get_plugin_manager()
-    by_owner = plugins_of(uses, manager)
-    for impl in manager.hook.tauro_spark_settings.get_hookimpls():
-        if impl.plugin_name in by_owner:
-            settings = _call_settings(impl, spark_version(), tuple(by_owner[impl.plugin_name]))
-            if settings is not None and key in settings.conf:
-                return str(impl.plugin_name)
-    return "?"
+def _use_needing(
+    by_owner: dict[str, list[FormatUse]], uses: list[FormatUse], needs: Any
+) -> tuple[str, FormatUse]:
+    """The plugin and the first of its uses whose own settings satisfy ``needs``, for messages."""
+    for impl in get_plugin_manager().hook.tauro_spark_settings.get_hookimpls():
+        for use in by_owner.get(impl.plugin_name, ()):
+            settings = _call_settings(impl, spark_version(), (use,))
+            if settings is not None and needs(settings):
+                return str(impl.plugin_name), use
+    return "?", uses[0]
 
 
 def _session_packages(spark: Any) -> list[str]:
