@@ -194,10 +194,13 @@ def write_sdp(project: Path, data: Path, out: Path) -> list[str]:
         "name": "medallion",
         "storage": f"file://{out / 'storage'}",
         "libraries": [{"glob": {"include": "transformations/**"}}],
-        "configuration": CONF,
+        # Only SQL conf may be set here; the rest goes to spark-submit, as for any Spark app.
+        "configuration": {"spark.sql.shuffle.partitions": CONF["spark.sql.shuffle.partitions"]},
     }
     (project / "spark-pipeline.yml").write_text(json.dumps(spec))  # JSON is YAML
-    return [str(BIN / "spark-pipelines"), "run", "--spec", str(project / "spark-pipeline.yml")]
+    # spark-pipelines runs a local Connect server (local[*]: the same 2 cores here).
+    submit = ["--conf", "spark.ui.enabled=false"]
+    return [str(BIN / "spark-pipelines"), "run", "--spec", str(project / "spark-pipeline.yml"), *submit]
 
 
 WAYS = {"tauro": write_tauro, "pyspark": write_pyspark, "sdp": write_sdp}

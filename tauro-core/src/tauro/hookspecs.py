@@ -61,9 +61,7 @@ def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
 
 
 @hookspec
-def tauro_spark_settings(
-    spark_version: str, uses: tuple[FormatUse, ...] | None
-) -> SparkSettings | None:
+def tauro_spark_settings(spark_version: str, uses: tuple[FormatUse, ...] | None) -> SparkSettings | None:
     """Return the Maven packages and Spark conf this plugin needs, or ``None``.
 
     Called when Tauro builds its embedded SparkSession, only for the plugins whose formats the
@@ -78,10 +76,15 @@ def tauro_spark_settings(
 
 
 @hookspec
-def tauro_session_ready(spark: SparkSession) -> None:
-    """Called once per SparkSession Tauro uses (embedded or the user's) and plugin, before the
-    first query that uses one of the plugin's formats starts on it (plugins that register no
-    format: before the first query); a plugin none of whose formats is used is never called.
+def tauro_session_ready(spark: SparkSession, uses: tuple[FormatUse, ...] | None) -> None:
+    """Called for a SparkSession Tauro uses (embedded or the user's) before a query that uses one
+    of the plugin's formats starts on it; never for a plugin none of whose formats is used
+    (plugins that register no format: before every first query).
+
+    An implementation with ``spark`` alone runs once per session. One that also takes ``uses``
+    (the sections of its formats in the query about to start; ``None`` when Tauro prepares the
+    session for everything) runs before every such query, so it can do only what those sections
+    need; it must be idempotent.
 
     Use it to register Python data sources (``spark.dataSource.register``) or UDFs.
     Exceptions propagate: a session a plugin cannot prepare is an error.

@@ -312,22 +312,34 @@ def is_connect_session(spark: Any) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-def prepare_session(spark: SparkSession, plugins: Iterable[str] | None = None) -> None:
-    """Call ``tauro_session_ready`` once per session and plugin.
+def prepare_session(
+    spark: SparkSession, plugins: Iterable[str] | None = None, uses: Iterable[FormatUse] | None = None
+) -> None:
+    """Call ``tauro_session_ready`` of the plugins about to be used on ``spark``.
 
-    ``plugins`` are the plugins whose formats are about to be used (plus, always, plugins that
-    register no format); ``None`` prepares every loaded plugin.
+    ``uses`` are the sections of the query about to start (their owners are prepared, plus
+    plugins that register no format); ``plugins`` names plugins to prepare whatever is used;
+    with neither, every loaded plugin. An implementation without ``uses`` runs once per session;
+    one that takes ``uses`` runs before every query using its formats (``uses=None`` when asked
+    for everything) and must be idempotent.
     """
     manager = get_plugin_manager()
-    wanted = None if plugins is None else set(plugins)
+    everything = plugins is None and uses is None
+    by_owner = plugins_of(uses or (), manager)
+    named = set(plugins or ())
     # One lock for the whole call: a second thread must not use a session a plugin is preparing.
     with _prepare_lock:
         for impl in manager.hook.tauro_session_ready.get_hookimpls():
             name = impl.plugin_name
-            if wanted is not None and name not in wanted and _has_formats(manager, name):
+            own: tuple[FormatUse, ...] | None = None
+            if name in by_owner and name not in named:
+                own = tuple(by_owner[name])
+            elif not (everything or name in named or not _has_formats(manager, name)):
+                continue
+            if "uses" in impl.argnames:
+                impl.function(spark=spark, uses=own)
                 continue
             key = (id(manager), id(spark), name)
-            if key in _prepared:
-                continue
-            impl.function(spark=spark)
-            _prepared.add(key)
+            if key not in _prepared:
+                impl.function(spark=spark)
+                _prepared.add(key)

@@ -17,7 +17,7 @@ from tauro.config.models import NodeConfig
 from tauro.config.schemas import to_struct_type
 from tauro.logging_setup import install_stdlib_bridge
 from tauro.redaction import first_line, redact_text
-from tauro.session import declare_session_needs, format_uses, plugins_of, prepare_session
+from tauro.session import declare_session_needs, format_uses, prepare_session
 from tauro.streaming.constants import BOUNDED_TRIGGERS, DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.context_access import ContextLike, spark_of
 from tauro.streaming.exceptions import (
@@ -159,7 +159,7 @@ class StreamingQueryManager:
         uses = format_uses([node], pipeline_name)
         declare_session_needs(self.context, uses)
         spark = self.spark
-        prepare_session(spark, plugins_of(uses))
+        prepare_session(spark, uses=uses)
         section, output = node.normalized["input"], node.normalized["output"]
         streaming = node.normalized["streaming"]
         reader = StreamingReaderFactory.create(section["format"], self.context)
