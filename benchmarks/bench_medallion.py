@@ -55,7 +55,12 @@ TRANSFORMS = textwrap.dedent(
 def generate(data: Path, rows: int, files: int) -> None:
     from pyspark.sql import SparkSession
 
-    spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").getOrCreate()
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
     df = spark.range(rows).selectExpr(
         "id",
         # Some users missing, some padded and in capitals: silver has something to clean.

@@ -150,3 +150,46 @@ def test_session_of_a_files_pipeline_holds_no_kafka_or_avro_and_refuses_a_kafka_
     # Refused before anything of it started: not accepted as a pipeline, no query running.
     assert result["pipelines"] == ["files_only"]
     assert result["active"] == []
+
+
+def test_session_ready_runs_only_for_used_plugins(register_plugin: Any) -> None:
+    from tauro import hookimpl
+    from tauro.session import prepare_session
+    from tauro.spark_settings import FormatUse
+    from tauro.streaming.readers import BaseStreamingReader
+
+    calls: list[tuple[str, Any]] = []
+
+    class Reader(BaseStreamingReader):
+        pass
+
+    class OncePerSession:
+        @hookimpl
+        def tauro_register_readers(self, registry: Any) -> None:
+            registry.add("fake_once", Reader)
+
+        @hookimpl
+        def tauro_session_ready(self, spark: Any) -> None:
+            calls.append(("once", spark))
+
+    class PerUse:
+        @hookimpl
+        def tauro_register_readers(self, registry: Any) -> None:
+            registry.add("fake_per_use", Reader)
+
+        @hookimpl
+        def tauro_session_ready(self, spark: Any, uses: Any) -> None:
+            calls.append(("per_use", tuple(u.format for u in uses)))
+
+    register_plugin(OncePerSession(), "fake_once")
+    register_plugin(PerUse(), "fake_per_use")
+    session = object()  # no hook of an unused plugin may touch it
+
+    def use(fmt: str) -> FormatUse:
+        return FormatUse(format=fmt, role="input", field="nodes[0].input")
+
+    prepare_session(session, uses=[use("fake_per_use")])  # type: ignore[arg-type]
+    assert calls == [("per_use", ("fake_per_use",))]
+    for _ in range(2):
+        prepare_session(session, uses=[use("fake_once")])  # type: ignore[arg-type]
+    assert calls == [("per_use", ("fake_per_use",)), ("once", session)]
