@@ -9,6 +9,9 @@ outputs; the three gold tables are checked to hold the same rows.
     flock /work/.bench.lock python benchmarks/bench_medallion.py             # 3 rounds
     flock /work/.bench.lock python benchmarks/bench_medallion.py --rounds 5
     python benchmarks/bench_medallion.py --rows 20000 --rounds 1             # a quick check
+    flock /work/.bench.lock python benchmarks/bench_medallion.py --startup   # what a session
+        # start costs with what Tauro used to add to every session: the spark-avro package
+        # (Ivy resolution) and the registration of the memory and Kinesis Python data sources
 """
 
 from __future__ import annotations
@@ -239,13 +242,60 @@ def run_once(way: str, base: Path, data: Path, run: int) -> float:
     return elapsed
 
 
+STARTUP = {
+    "plain": "",
+    "avro package": "spark.jars.packages=org.apache.spark:spark-avro_2.13:4.2.0",
+    "data sources": "register",
+}
+STARTUP_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    start = time.perf_counter()
+    from pyspark.sql import SparkSession
+    builder = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+    if "=" in sys.argv[1]:
+        builder = builder.config(*sys.argv[1].split("=", 1))
+    spark = builder.getOrCreate()
+    if sys.argv[1] == "register":
+        from tauro.builtin.memory_source import register_memory_source
+        from tauro_kinesis.registration import register_kinesis_source
+        register_memory_source(spark)
+        register_kinesis_source(spark)
+    spark.range(1).count()
+    print(f"READY {time.perf_counter() - start:.3f}")
+    spark.stop()
+    """
+)
+
+
+def startup(rounds: int) -> None:
+    """Seconds from interpreter start to a session that ran one job, per way of starting."""
+    times: dict[str, list[float]] = {name: [] for name in STARTUP}
+    for _ in range(rounds):
+        for name, arg in STARTUP.items():
+            done = subprocess.run(
+                [sys.executable, "-c", STARTUP_CHILD, arg or "-"], capture_output=True, text=True, check=True
+            )
+            ready = next(line for line in done.stdout.splitlines() if line.startswith("READY "))
+            times[name].append(float(ready.split()[1]))
+    for name, values in times.items():
+        print(
+            f"{name:13s} median {statistics.median(values):6.2f} s "
+            f"(min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--keep", help="keep the runs under this directory")
+    parser.add_argument("--startup", action="store_true", help="time session starts only")
     args = parser.parse_args()
+    if args.startup:
+        startup(args.rounds)
+        return
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tauro-bench-medallion-"))
     base.mkdir(parents=True, exist_ok=True)
     try:
