@@ -218,9 +218,8 @@ def _missing(
         f"{pipeline} uses format '{use.format}' ({use.field}) of plugin '{plugin}', which needs "
         f"{what}, but this process's Spark session started without it (packages and static conf "
         "are fixed when a session starts). Run the pipeline in its own process (tauro run), or "
-        "have the session start with it: start the pipelines that need it before the session "
-        f"starts, create the Context with spark_plugins=['{plugin}'] (context file: spark.plugins), "
-        f"or {fix}.",
+        f"have the session start with it: create the Context with spark_plugins=['{plugin}'] "
+        f"(context file: spark.plugins), or {fix}.",
         field=f"{use.field}.format",
         expected=what,
         component="SparkSession",
