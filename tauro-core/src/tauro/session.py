@@ -114,7 +114,8 @@ def plugin_spark_settings(
     version = version or spark_version()
     everything = uses is None and plugins is None
     by_owner = plugins_of(uses or (), manager)
-    always: set[str] | None = None if plugins == ALL_PLUGINS else set(plugins or ())
+    named = (plugins,) if isinstance(plugins, str) else tuple(plugins or ())
+    always: set[str] | None = None if ALL_PLUGINS in named else set(named)
     contributions: list[tuple[str, SparkSettings]] = []
     for impl in manager.hook.tauro_spark_settings.get_hookimpls():
         name = impl.plugin_name
