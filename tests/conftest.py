@@ -94,6 +94,8 @@ def spark(plugin_manager: TauroPluginManager, tmp_path_factory: pytest.TempPathF
         master="local[2]",
         app_name="tauro-tests",
         base_dir=base,
+        # Opened before any pipeline is known: every family's packages, for every test.
+        spark_plugins="all",
         spark_conf={
             "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",

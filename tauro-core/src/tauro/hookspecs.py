@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         QueryUnhealthyEvent,
     )
     from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
-    from tauro.spark_settings import SparkSettings
+    from tauro.spark_settings import FormatUse, SparkSettings
 
 
 @hookspec
@@ -61,18 +61,30 @@ def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
 
 
 @hookspec
-def tauro_spark_settings(spark_version: str) -> SparkSettings | None:
+def tauro_spark_settings(spark_version: str, uses: tuple[FormatUse, ...] | None) -> SparkSettings | None:
     """Return the Maven packages and Spark conf this plugin needs, or ``None``.
 
-    Called when Tauro builds its embedded SparkSession, with the running pyspark version
-    (e.g. ``"4.2.0"``) so a plugin can pick matching artifacts. ``spark.sql.extensions`` values
-    are comma-joined across plugins; any other key set differently by two plugins is an error.
+    Called when Tauro builds its embedded SparkSession, only for the plugins whose formats the
+    session's pipelines use (and for plugins that register no format), with the running pyspark
+    version (e.g. ``"4.2.0"``) so a plugin can pick matching artifacts. ``uses`` (optional: an
+    implementation may take ``spark_version`` alone) holds the sections of this plugin's formats
+    (``FormatUse``: format, role, section, field), so a plugin can add a package only for the
+    option that needs it; it is ``None`` when Tauro asks for everything the plugin may need (a
+    session started with every plugin, a jar prefetch). ``spark.sql.extensions`` values are
+    comma-joined across plugins; any other key set differently by two plugins is an error.
     """
 
 
 @hookspec
-def tauro_session_ready(spark: SparkSession) -> None:
-    """Called once for every SparkSession Tauro uses, embedded or supplied by the user.
+def tauro_session_ready(spark: SparkSession, uses: tuple[FormatUse, ...] | None) -> None:
+    """Called for a SparkSession Tauro uses (embedded or the user's) before a query that uses one
+    of the plugin's formats starts on it; never for a plugin none of whose formats is used
+    (plugins that register no format: before every first query).
+
+    An implementation with ``spark`` alone runs once per session. One that also takes ``uses``
+    (the sections of its formats in the query about to start; ``None`` when Tauro prepares the
+    session for everything) runs before every such query, so it can do only what those sections
+    need; it must be idempotent.
 
     Use it to register Python data sources (``spark.dataSource.register``) or UDFs.
     Exceptions propagate: a session a plugin cannot prepare is an error.

@@ -1,22 +1,43 @@
-"""Build the embedded SparkSession from the context and every plugin's contributions."""
+"""Build the embedded SparkSession from the context and the contributions of the plugins used.
+
+A session Tauro builds gets the Maven packages and Spark conf of the plugins whose formats its
+pipelines use, and no others: a files-only pipeline never waits for Ivy to resolve the Kafka
+connector. Packages are fixed when a JVM starts, so the needs of every pipeline known before the
+session starts are collected first (``SessionPlan``), and a pipeline declared later that needs
+something the running session lacks is refused by validation, naming the package, its plugin and
+what to do.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from tauro.plugins import get_plugin_manager
-from tauro.spark_settings import MergedSparkSettings, SparkSettings, merge_spark_settings
+from tauro.plugins import TauroPluginManager, get_plugin_manager
+from tauro.spark_settings import (
+    JOINABLE_KEYS,
+    FormatUse,
+    MergedSparkSettings,
+    SparkSettings,
+    merge_spark_settings,
+)
+from tauro.streaming.exceptions import StreamingValidationError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from tauro.config.context import Context
 
-_prepared_lock = threading.Lock()
-_prepared_ids: set[tuple[int, int]] = set()
+#: ``spark_plugins`` value asking for every loaded plugin's packages, whatever is used.
+ALL_PLUGINS = "all"
+#: The roles of a section, and which registry table owns each.
+_READER_ROLES = frozenset({"input"})
+
+_prepare_lock = threading.RLock()
+_prepared: set[tuple[int, int, str]] = set()
 
 
 def spark_version() -> str:
@@ -25,22 +46,239 @@ def spark_version() -> str:
     return str(pyspark.__version__)
 
 
-def plugin_spark_settings(version: str | None = None) -> MergedSparkSettings:
-    """Merge every loaded plugin's ``tauro_spark_settings`` (conflicts raise, naming both)."""
+# -- what pipelines use ---------------------------------------------------------------------------
+def format_uses(nodes: Iterable[Any], pipeline: str | None = None) -> list[FormatUse]:
+    """Every input, dead-letter and output section of validated nodes (or normalized dicts)."""
+    uses: list[FormatUse] = []
+
+    def add(section: Any, role: str, field: str) -> None:
+        if isinstance(section, Mapping) and section.get("format"):
+            uses.append(
+                FormatUse(
+                    format=section["format"], role=role, section=section, field=field, pipeline=pipeline
+                )
+            )
+
+    for position, node in enumerate(nodes):
+        normalized: Mapping[str, Any] = getattr(node, "normalized", node)
+        index = getattr(node, "index", position)
+        prefix = f"nodes[{index}]" if index is not None else f"node '{normalized.get('name')}'"
+        section = normalized.get("input")
+        add(section, "input", f"{prefix}.input")
+        if isinstance(section, Mapping):
+            add(section.get("dead_letter"), "dead_letter", f"{prefix}.input.dead_letter")
+        add(normalized.get("output"), "output", f"{prefix}.output")
+    return uses
+
+
+def owner_of(use: FormatUse, manager: TauroPluginManager | None = None) -> str | None:
+    """The plugin that registered the reader (input) or writer (output, dead letter) of a use."""
+    registry = (manager or get_plugin_manager()).registry
+    try:
+        entry = registry.reader(use.format) if use.role in _READER_ROLES else registry.writer(use.format)
+    except StreamingValidationError:
+        return None  # unknown or conflicting: validation reports it
+    return entry.plugin
+
+
+def plugins_of(
+    uses: Iterable[FormatUse], manager: TauroPluginManager | None = None
+) -> dict[str, list[FormatUse]]:
+    """The uses grouped by owning plugin."""
+    owners: dict[str, list[FormatUse]] = {}
+    for use in uses:
+        owner = owner_of(use, manager)
+        if owner is not None:
+            owners.setdefault(owner, []).append(use)
+    return owners
+
+
+def _has_formats(manager: TauroPluginManager, plugin: str) -> bool:
+    formats = manager.registry.formats_of(plugin)
+    return bool(formats["readers"] or formats["writers"])
+
+
+def plugin_spark_settings(
+    version: str | None = None,
+    uses: Iterable[FormatUse] | None = None,
+    plugins: str | Iterable[str] | None = None,
+) -> MergedSparkSettings:
+    """Merge the ``tauro_spark_settings`` of the plugins a session needs (conflicts raise).
+
+    With neither ``uses`` nor ``plugins``: every loaded plugin, asked for everything it may need
+    (prefetching jars). Otherwise: the owners of ``uses`` (each given its own uses), the plugins
+    named in ``plugins`` (or all of them for ``"all"``), and plugins that register no format
+    (their settings are not tied to a format, so they apply to every session).
+    """
     manager = get_plugin_manager()
+    version = version or spark_version()
+    everything = uses is None and plugins is None
+    by_owner = plugins_of(uses or (), manager)
+    named = (plugins,) if isinstance(plugins, str) else tuple(plugins or ())
+    always: set[str] | None = None if ALL_PLUGINS in named else set(named)
     contributions: list[tuple[str, SparkSettings]] = []
     for impl in manager.hook.tauro_spark_settings.get_hookimpls():
-        settings = impl.function(spark_version=version or spark_version())
+        name = impl.plugin_name
+        own: tuple[FormatUse, ...] | None
+        if everything or always is None or name in always or not _has_formats(manager, name):
+            own = None
+        elif name in by_owner:
+            own = tuple(by_owner[name])
+        else:
+            continue
+        settings = _call_settings(impl, version, own)
         if settings is not None:
-            contributions.append((impl.plugin_name, settings))
+            contributions.append((name, settings))
     return merge_spark_settings(contributions)
 
 
-def build_session(context: Context) -> SparkSession:
-    """The embedded local session: context settings first, plugin packages and conf merged in."""
+def _call_settings(impl: Any, version: str, uses: tuple[FormatUse, ...] | None) -> SparkSettings | None:
+    # An implementation takes the arguments it names (pluggy's rule): ``uses`` is optional.
+    kwargs: dict[str, Any] = {"spark_version": version, "uses": uses}
+    result: SparkSettings | None = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+    return result
+
+
+# -- the plan of a session Tauro builds -----------------------------------------------------------
+class SessionPlan:
+    """What a session Tauro builds must hold: the uses declared before it starts.
+
+    ``always`` names plugins whose settings the session gets whatever is used (``"all"`` for
+    every loaded plugin), for sessions opened before their pipelines are known (a notebook, a
+    test suite).
+    """
+
+    def __init__(self, always: str | Iterable[str] | None = None) -> None:
+        names = (always,) if isinstance(always, str) else tuple(always or ())
+        self.always: str | tuple[str, ...] = ALL_PLUGINS if ALL_PLUGINS in names else names
+        self.uses: list[FormatUse] = []
+        self.started = False
+
+    def add(self, uses: Iterable[FormatUse]) -> None:
+        self.uses.extend(uses)
+
+    def settings(self) -> MergedSparkSettings:
+        if self.always != ALL_PLUGINS:
+            loaded = {p.name for p in get_plugin_manager().loaded()}
+            unknown = [name for name in self.always if name not in loaded]
+            if unknown:
+                raise StreamingValidationError(
+                    f"spark plugins {', '.join(map(repr, unknown))} are not loaded; loaded plugins: "
+                    f"{', '.join(sorted(loaded))} (or 'all')",
+                    field="spark.plugins",
+                    component="Context",
+                )
+        return plugin_spark_settings(uses=self.uses, plugins=self.always)
+
+    def always_plugins(self) -> list[str]:
+        manager = get_plugin_manager()
+        if self.always == ALL_PLUGINS:
+            return [p.name for p in manager.loaded()]
+        return list(self.always)
+
+    def check_covered(self, spark: SparkSession, uses: list[FormatUse]) -> None:
+        """Refuse uses whose packages or static conf the running session does not hold."""
+        if not uses:
+            return
+        required = plugin_spark_settings(uses=uses)
+        by_owner = plugins_of(uses)
+        have_packages = set(_session_packages(spark))
+        problems: list[StreamingValidationError] = []
+        for package in required.packages:
+            if package not in have_packages:
+                plugin, use = _use_needing(by_owner, uses, lambda st, p=package: p in st.packages)
+                problems.append(_missing(use, plugin, f"package {package}", package=package))
+        for key, value in required.conf.items():
+            have = _session_conf(spark, key)
+            wanted = [p.strip() for p in value.split(",") if p.strip()] if key in JOINABLE_KEYS else [value]
+            present = [p.strip() for p in (have or "").split(",")] if key in JOINABLE_KEYS else [have]
+            if not all(w in present for w in wanted):
+                plugin, use = _use_needing(by_owner, uses, lambda st, k=key: k in st.conf)
+                problems.append(_missing(use, plugin, f"Spark conf {key}={value}", conf=(key, value)))
+        if problems:
+            if len(problems) == 1:
+                raise problems[0]
+            raise StreamingValidationError(
+                "; ".join(p.message for p in problems),
+                field=problems[0].field,
+                problems=problems,
+                component="SparkSession",
+            )
+
+
+def _missing(
+    use: FormatUse, plugin: str, what: str, *, package: str | None = None, conf: tuple[str, str] | None = None
+) -> StreamingValidationError:
+    if package is not None:
+        fix = f"add {package} to spark.jars.packages in the context's spark conf"
+    else:
+        assert conf is not None
+        fix = f"set {conf[0]}={conf[1]} in the context's spark conf"
+    pipeline = f"pipeline '{use.pipeline}'" if use.pipeline else "this node"
+    return StreamingValidationError(
+        f"{pipeline} uses format '{use.format}' ({use.field}) of plugin '{plugin}', which needs "
+        f"{what}, but this process's Spark session started without it (packages and static conf "
+        "are fixed when a session starts). Run the pipeline in its own process (tauro run), or "
+        f"have the session start with it: create the Context with spark_plugins=['{plugin}'] "
+        f"(context file: spark.plugins), or {fix}.",
+        field=f"{use.field}.format",
+        expected=what,
+        component="SparkSession",
+    )
+
+
+def _use_needing(
+    by_owner: dict[str, list[FormatUse]], uses: list[FormatUse], needs: Any
+) -> tuple[str, FormatUse]:
+    """The plugin and the first of its uses whose own settings satisfy ``needs``, for messages."""
+    for impl in get_plugin_manager().hook.tauro_spark_settings.get_hookimpls():
+        for use in by_owner.get(impl.plugin_name, ()):
+            settings = _call_settings(impl, spark_version(), (use,))
+            if settings is not None and needs(settings):
+                return str(impl.plugin_name), use
+    return "?", uses[0]
+
+
+def _session_packages(spark: Any) -> list[str]:
+    raw = _session_conf(spark, "spark.jars.packages") or ""
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def _session_conf(spark: Any, key: str) -> str | None:
+    try:
+        value = spark.conf.get(key, None)
+    except Exception:
+        value = None
+    if value is None:
+        try:
+            value = spark.sparkContext.getConf().get(key, None)
+        except Exception:
+            value = None
+    return None if value is None else str(value)
+
+
+def declare_session_needs(context: Any, uses: list[FormatUse]) -> None:
+    """Tell a Tauro context what its pipelines use before its session starts (or check it).
+
+    A dict context, or a Context holding the user's own session, has nothing to plan: plugins'
+    preflight checks name what the user's session lacks.
+    """
+    declare = getattr(context, "declare_formats", None)
+    if callable(declare):
+        declare(uses)
+
+
+# -- building --------------------------------------------------------------------------------------
+def build_session(context: Context, merged: MergedSparkSettings | None = None) -> SparkSession:
+    """The embedded local session: context settings first, plugin packages and conf merged in.
+
+    ``merged`` is what the plugins contribute (``SessionPlan.settings()``); without it, every
+    loaded plugin's settings.
+    """
     from pyspark.sql import SparkSession
 
-    merged = plugin_spark_settings()
+    if merged is None:
+        merged = plugin_spark_settings()
     builder = SparkSession.builder.master(context.master).appName(context.app_name)
     conf: dict[str, str] = {
         "spark.sql.session.timeZone": "UTC",
@@ -50,7 +288,7 @@ def build_session(context: Context) -> SparkSession:
     }
     conf.update(merged.conf)
     for key, value in context.spark_conf.items():
-        if key == "spark.sql.extensions" and key in conf:
+        if key in JOINABLE_KEYS and key in conf:
             conf[key] = ",".join(dict.fromkeys([*conf[key].split(","), *value.split(",")]))
         else:
             conf[key] = value
@@ -67,26 +305,41 @@ def build_session(context: Context) -> SparkSession:
         context.master,
         ", ".join(packages) or "none",
     )
-    spark = builder.getOrCreate()
-    prepare_session(spark)
-    return spark
+    return builder.getOrCreate()
 
 
 def is_connect_session(spark: Any) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
-def prepare_session(spark: SparkSession) -> None:
-    """Call ``tauro_session_ready`` once per session Tauro uses (embedded or the user's)."""
+def prepare_session(
+    spark: SparkSession, plugins: Iterable[str] | None = None, uses: Iterable[FormatUse] | None = None
+) -> None:
+    """Call ``tauro_session_ready`` of the plugins about to be used on ``spark``.
+
+    ``uses`` are the sections of the query about to start (their owners are prepared, plus
+    plugins that register no format); ``plugins`` names plugins to prepare whatever is used;
+    with neither, every loaded plugin. An implementation without ``uses`` runs once per session;
+    one that takes ``uses`` runs before every query using its formats (``uses=None`` when asked
+    for everything) and must be idempotent.
+    """
     manager = get_plugin_manager()
-    key = (id(manager), id(spark))
-    with _prepared_lock:
-        if key in _prepared_ids:
-            return
-        _prepared_ids.add(key)
-    try:
-        manager.hook.tauro_session_ready(spark=spark)
-    except Exception:
-        with _prepared_lock:
-            _prepared_ids.discard(key)
-        raise
+    everything = plugins is None and uses is None
+    by_owner = plugins_of(uses or (), manager)
+    named = set(plugins or ())
+    # One lock for the whole call: a second thread must not use a session a plugin is preparing.
+    with _prepare_lock:
+        for impl in manager.hook.tauro_session_ready.get_hookimpls():
+            name = impl.plugin_name
+            own: tuple[FormatUse, ...] | None = None
+            if name in by_owner and name not in named:
+                own = tuple(by_owner[name])
+            elif not (everything or name in named or not _has_formats(manager, name)):
+                continue
+            if "uses" in impl.argnames:
+                impl.function(spark=spark, uses=own)
+                continue
+            key = (id(manager), id(spark), name)
+            if key not in _prepared:
+                impl.function(spark=spark)
+                _prepared.add(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
@@ -33,10 +34,33 @@ class SparkSettings:
     conf: Mapping[str, str] = attrs.field(factory=dict, converter=_str_dict)
 
 
+@attrs.frozen(kw_only=True)
+class FormatUse:
+    """One input, output or dead-letter section of a pipeline, as ``tauro_spark_settings`` sees it.
+
+    ``format`` is the registered format name, ``role`` is ``input``, ``output`` or
+    ``dead_letter``, ``section`` the normalized section (read-only: format, path, options, ...),
+    ``field`` where it sits (``nodes[1].input``) and ``pipeline`` the pipeline's name, if any.
+    """
+
+    format: str
+    role: str
+    section: Mapping[str, Any] = attrs.field(factory=dict)
+    field: str = ""
+    pipeline: str | None = None
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        options = self.section.get("options") or {}
+        return options if isinstance(options, Mapping) else {}
+
+
 @attrs.frozen
 class MergedSparkSettings:
     packages: tuple[str, ...]
     conf: dict[str, str]
+    #: Which plugin asked for each package, for messages that name it.
+    package_owners: dict[str, str] = attrs.field(factory=dict)
 
 
 def merge_spark_settings(
@@ -44,12 +68,14 @@ def merge_spark_settings(
 ) -> MergedSparkSettings:
     """Merge ``(plugin_name, settings)`` pairs by the rules documented on ``SparkSettings``."""
     packages: list[str] = []
+    package_owners: dict[str, str] = {}
     conf: dict[str, str] = {}
     owners: dict[str, str] = {}
     for plugin, settings in contributions:
         for package in settings.packages:
             if package not in packages:
                 packages.append(package)
+                package_owners[package] = plugin
         for key, value in settings.conf.items():
             value = str(value)
             if key in JOINABLE_KEYS:
@@ -68,4 +94,4 @@ def merge_spark_settings(
             else:
                 conf[key] = value
                 owners.setdefault(key, plugin)
-    return MergedSparkSettings(packages=tuple(packages), conf=conf)
+    return MergedSparkSettings(packages=tuple(packages), conf=conf, package_owners=package_owners)

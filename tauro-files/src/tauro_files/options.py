@@ -17,7 +17,9 @@ DEFAULT_FORMAT = "parquet"
 SCHEMALESS_FORMATS = frozenset({"json", "csv"})
 #: Spark's package for avro, for the running Spark version (Scala 2.13 is the only build of Spark 4).
 AVRO_PACKAGE = "org.apache.spark:spark-avro_2.13:{version}"
-AVRO_CLASS = "org.apache.spark.sql.avro.AvroFileFormat"
+#: Registered by the package's DataSourceRegister: spark-sql itself ships ``AvroFileFormat``, so
+#: that class is loadable even when the avro data source is not.
+AVRO_CLASS = "org.apache.spark.sql.v2.avro.AvroDataSourceV2"
 
 # Tauro's own options: consumed by the plugin, never passed to Spark.
 FORMAT = "format"

@@ -12,6 +12,7 @@ from tauro_files.options import AVRO_PACKAGE
 
 if TYPE_CHECKING:
     from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.spark_settings import FormatUse
 
 
 @hookimpl
@@ -46,9 +47,17 @@ def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
         registry.add(name, OUTPUT_VALIDATORS[name], role="output")
 
 
+def uses_avro(use: FormatUse) -> bool:
+    """avro as the format name itself or as ``options.format`` (Spark's option names are
+    case-insensitive)."""
+    fmt = {str(k).lower(): v for k, v in use.options.items()}.get("format")
+    return use.format == "avro" or str(fmt).lower() == "avro"
+
+
 @hookimpl
-def tauro_spark_settings(spark_version: str) -> SparkSettings:
-    # avro is the one format Spark does not ship; the jar is small and resolved once by Ivy.
-    package = AVRO_PACKAGE.format(version=spark_version)
-    # mypy reads SparkSettings.packages' converter (tuple) as an unsolved generic.
-    return SparkSettings(packages=(package,))
+def tauro_spark_settings(spark_version: str, uses: tuple[FormatUse, ...] | None) -> SparkSettings | None:
+    # avro is the one format Spark does not ship: its package only when a pipeline reads or
+    # writes avro (an Ivy resolution at session start costs seconds), or when asked for all.
+    if uses is not None and not any(uses_avro(use) for use in uses):
+        return None
+    return SparkSettings(packages=(AVRO_PACKAGE.format(version=spark_version),))

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.spark_settings import FormatUse
 
 
 @hookimpl
@@ -88,7 +89,11 @@ def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
 
 
 @hookimpl
-def tauro_session_ready(spark: SparkSession) -> None:
+def tauro_session_ready(spark: SparkSession, uses: tuple[FormatUse, ...] | None) -> None:
+    # Registering the Python data source costs a round trip to a Python worker: only for the
+    # memory source (rate, console, foreach_batch, ... need nothing). Idempotent per session.
+    if uses is not None and not any(use.format == "memory" for use in uses):
+        return
     from tauro.builtin.memory_source import register_memory_source
 
     register_memory_source(spark)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,8 @@ from tauro.streaming.exceptions import StreamingValidationError, summarize_probl
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from tauro.spark_settings import FormatUse
+
 ENVIRONMENTS = ("dev", "production")
 
 
@@ -29,6 +31,8 @@ class SparkSection:
     master: str = "local[*]"
     app_name: str = "tauro"
     conf: Mapping[str, Any] = attrs.field(factory=dict)
+    #: Plugins whose packages the session gets whatever the pipelines use ("all" or names).
+    plugins: tuple[str, ...] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -67,6 +71,7 @@ class Context:
         warehouse: str | Path | None = None,
         environment: str = "dev",
         format_policy: FormatPolicy | Mapping[str, Any] | None = None,
+        spark_plugins: str | Iterable[str] | None = None,
     ) -> None:
         if environment not in ENVIRONMENTS:
             raise StreamingValidationError(
@@ -91,6 +96,11 @@ class Context:
         )
         self._spark = spark
         self._spark_lock = threading.Lock()
+        from tauro.session import SessionPlan
+
+        # What the session Tauro builds must hold: the formats of pipelines declared before it
+        # starts, plus ``spark_plugins`` ("all" for every plugin, for a session opened first).
+        self._plan = SessionPlan(spark_plugins)
 
     @property
     def is_production(self) -> bool:
@@ -105,10 +115,23 @@ class Context:
         """The session: the one given, else an embedded one built with plugin contributions."""
         with self._spark_lock:
             if self._spark is None:
-                from tauro.session import build_session
+                from tauro.session import build_session, prepare_session
 
-                self._spark = build_session(self)
+                spark = build_session(self, self._plan.settings())
+                self._plan.started = True
+                self._spark = spark
+                if self._plan.always:
+                    prepare_session(spark, self._plan.always_plugins())
             return self._spark
+
+    def declare_formats(self, uses: list[FormatUse]) -> None:
+        """Record what a pipeline uses before the session starts; once a session Tauro built is
+        running, refuse uses it cannot serve (packages are fixed at session start)."""
+        with self._spark_lock:
+            if self._spark is None:
+                self._plan.add(uses)
+            elif self._plan.started:
+                self._plan.check_covered(self._spark, uses)
 
     def has_spark(self) -> bool:
         return self._spark is not None
@@ -151,6 +174,7 @@ class Context:
             warehouse=resolve(parsed.warehouse),
             environment=parsed.environment,
             format_policy=attrs.asdict(policy) if policy is not None else None,
+            spark_plugins=parsed.spark.plugins,
         )
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ from loguru import logger
 from tauro.events import PipelineStatusChangedEvent
 from tauro.plugins import get_plugin_manager
 from tauro.redaction import redact_text
+from tauro.session import declare_session_needs, format_uses
 from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS, DEFAULT_MONITOR_INTERVAL_SECONDS
 from tauro.streaming.context_access import ContextLike
 from tauro.streaming.exceptions import (
@@ -98,6 +99,9 @@ class StreamingPipelineManager:
         for warning in report.warnings:
             logger.warning("Pipeline '{}': {}", pipeline_name, warning)
         assert report.pipeline is not None
+        # Before the session starts this adds the pipeline's packages to it; after, a package the
+        # running session lacks is refused here, before any query of this pipeline starts.
+        declare_session_needs(self.context, format_uses(report.nodes, pipeline_name))
         execution_id = execution_id or f"{pipeline_name}-{uuid.uuid4().hex[:12]}"
         run = PipelineRun(
             execution_id=execution_id,

@@ -17,7 +17,7 @@ from tauro.config.models import NodeConfig
 from tauro.config.schemas import to_struct_type
 from tauro.logging_setup import install_stdlib_bridge
 from tauro.redaction import first_line, redact_text
-from tauro.session import prepare_session
+from tauro.session import declare_session_needs, format_uses, prepare_session
 from tauro.streaming.constants import BOUNDED_TRIGGERS, DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.context_access import ContextLike, spark_of
 from tauro.streaming.exceptions import (
@@ -113,9 +113,7 @@ class StreamingQueryManager:
 
     @property
     def spark(self) -> Any:
-        spark = spark_of(self.context)
-        prepare_session(spark)
-        return spark
+        return spark_of(self.context)
 
     def validator(self) -> StreamingValidator:
         return StreamingValidator(self.settings["format_policy"], environment=self.settings["environment"])
@@ -157,7 +155,12 @@ class StreamingQueryManager:
         pipeline_name: str | None,
         on_terminated: TerminatedCallback | None,
     ) -> ManagedQuery:
+        # The session gets (or must already hold) what this node's formats need; each plugin
+        # used prepares the session once, unused plugins never.
+        uses = format_uses([node], pipeline_name)
+        declare_session_needs(self.context, uses)
         spark = self.spark
+        prepare_session(spark, uses=uses)
         section, output = node.normalized["input"], node.normalized["output"]
         streaming = node.normalized["streaming"]
         reader = StreamingReaderFactory.create(section["format"], self.context)
