@@ -59,6 +59,10 @@ def build_session(context: Context) -> SparkSession:
         packages = list(dict.fromkeys([*conf["spark.jars.packages"].split(","), *packages]))
     if packages:
         conf["spark.jars.packages"] = ",".join(p for p in packages if p)
+        if "spark.jars.ivySettings" not in conf:
+            from tauro.ivy_settings import ivy_settings_file
+
+            conf["spark.jars.ivySettings"] = ivy_settings_file()
     for key, value in conf.items():
         builder = builder.config(key, value)
     logger.info(
