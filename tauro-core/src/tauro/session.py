@@ -10,6 +10,8 @@ what to do.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -297,6 +299,14 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
         packages = list(dict.fromkeys([*conf["spark.jars.packages"].split(","), *packages]))
     if packages:
         conf["spark.jars.packages"] = ",".join(p for p in packages if p)
+        if "spark.jars.ivySettings" not in conf:
+            from tauro.ivy_settings import ivy_settings_file
+
+            conf["spark.jars.ivySettings"] = ivy_settings_file()
+    if context.master.startswith("local") and "spark.pyspark.python" not in conf:
+        # Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
+        if not os.environ.get("PYSPARK_PYTHON"):
+            conf["spark.pyspark.python"] = sys.executable
     for key, value in conf.items():
         builder = builder.config(key, value)
     logger.info(
