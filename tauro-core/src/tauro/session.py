@@ -303,10 +303,10 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
             from tauro.ivy_settings import ivy_settings_file
 
             conf["spark.jars.ivySettings"] = ivy_settings_file()
-    if context.master.startswith("local") and "spark.pyspark.python" not in conf:
-        # Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
-        if not os.environ.get("PYSPARK_PYTHON"):
-            conf["spark.pyspark.python"] = sys.executable
+    # Local Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
+    local = context.master.startswith("local")
+    if local and "spark.pyspark.python" not in conf and not os.environ.get("PYSPARK_PYTHON"):
+        conf["spark.pyspark.python"] = sys.executable
     for key, value in conf.items():
         builder = builder.config(key, value)
     logger.info(
