@@ -71,6 +71,13 @@ def test_avro_files_and_kafka_bring_their_own_packages(tmp_path: Path) -> None:
     assert _packages(avro) == [AVRO_PACKAGE]
     kafka = _uses(_kafka_node("k", str(tmp_path / "out")))
     assert _packages(kafka) == [KAFKA_PACKAGE]
+    # Spark's format names are found through the registry too: the files plugin owns them.
+    named = _files_node("n", str(tmp_path / "in"), str(tmp_path / "out"))
+    named["input"] = {"format": "json", "path": str(tmp_path / "in"), "schema": "id BIGINT"}
+    named["output"] = {"format": "avro", "path": str(tmp_path / "avro")}
+    assert _packages(_uses(named)) == [AVRO_PACKAGE]
+    named["output"] = {"format": "parquet", "path": str(tmp_path / "parquet")}
+    assert _packages(_uses(named)) == []
     # Asked for everything (a jar prefetch): every family's packages.
     everything = [p.rsplit(":", 1)[0] for p in plugin_spark_settings().packages]
     assert AVRO_PACKAGE in everything and KAFKA_PACKAGE in everything
