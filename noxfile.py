@@ -31,7 +31,11 @@ TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "confluent-kafka>=2.6"]
 TEST_DEPS += ["boto3>=1.34", "moto[server]>=5"]
 # Families a family's tests use as sinks (Kafka and Kinesis tests write files). The family's
 # install-alone test checks that it works without them.
-TEST_FAMILIES = {"tauro-kafka": ("tauro-files",), "tauro-kinesis": ("tauro-files",)}
+TEST_FAMILIES = {
+    "tauro-delta": ("tauro-files", "tauro-kafka"),  # files -> Delta, Kafka -> Delta
+    "tauro-kafka": ("tauro-files",),
+    "tauro-kinesis": ("tauro-files",),
+}
 # maven-dependency-plugin's default (2.8) follows test-scoped test-jars of dependencies, which
 # Maven Central does not serve for Spark's Kafka token provider; 3.x resolves like Ivy does.
 MVN_GET = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:get"
