@@ -65,7 +65,9 @@ nodes:
 class Feeder(threading.Thread):
     """Keeps input arriving: JSON files, Kafka messages and changes to the users table."""
 
-    def __init__(self, spark: Any, kafka: KafkaClient, topic: str, landing: Path, users: Path, seed: int) -> None:
+    def __init__(
+        self, spark: Any, kafka: KafkaClient, topic: str, landing: Path, users: Path, seed: int
+    ) -> None:
         super().__init__(daemon=True)
         self.spark, self.kafka, self.topic, self.landing, self.users = spark, kafka, topic, landing, users
         self.rng = random.Random(seed)
@@ -91,8 +93,10 @@ class Feeder(threading.Thread):
             self.spark.sql(f"INSERT INTO {table} VALUES {values}")
         elif action == "update":
             low = self.rng.randrange(0, self.next_user)
-            self.spark.sql(f"UPDATE {table} SET version = version + 1, name = concat('u', id, 'v', version + 1) "
-                           f"WHERE id BETWEEN {low} AND {low + 7}")
+            self.spark.sql(
+                f"UPDATE {table} SET version = version + 1, name = concat('u', id, 'v', version + 1) "
+                f"WHERE id BETWEEN {low} AND {low + 7}"
+            )
         else:
             self.spark.sql(f"DELETE FROM {table} WHERE id = {self.rng.randrange(0, self.next_user)}")
 
@@ -102,7 +106,9 @@ class Feeder(threading.Thread):
             while not self.stopping.is_set():
                 self.write_file()
                 burst = range(self.kafka_sent, self.kafka_sent + 50)
-                self.kafka.produce(self.topic, [{"id": i, "note": f"k{i}"} for i in burst], key=lambda v: v["id"])
+                self.kafka.produce(
+                    self.topic, [{"id": i, "note": f"k{i}"} for i in burst], key=lambda v: v["id"]
+                )
                 self.kafka_sent += len(burst)
                 if step % 3 == 0:
                     self.change_users()
@@ -122,11 +128,20 @@ def committed(checkpoints: Path) -> int:
 
 def tauro_run(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log = (tmp_path / "runs.log").open("ab")
-    command = [sys.executable, "-m", "tauro.cli", "run", str(tmp_path / "pipeline.yaml"), "--quiet",
-               "--context", str(tmp_path / "context.yaml")]
+    command = [
+        sys.executable,
+        "-m",
+        "tauro.cli",
+        "run",
+        str(tmp_path / "pipeline.yaml"),
+        "--quiet",
+        "--context",
+        str(tmp_path / "context.yaml"),
+    ]
     # Its own process group: SIGKILL takes the JVM down with the driver.
-    return subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def ids_of(spark: Any, path: Path) -> Counter[int]:
@@ -139,9 +154,9 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     topic = new_topic(partitions=2)
     landing, users = tmp_path / "landing", tmp_path / "users"
     landing.mkdir()
-    spark.createDataFrame([(i, f"u{i}", 0) for i in range(100)], "id BIGINT, name STRING, version INT").write.format(
-        "delta"
-    ).option("delta.enableChangeDataFeed", "true").save(str(users))
+    spark.createDataFrame(
+        [(i, f"u{i}", 0) for i in range(100)], "id BIGINT, name STRING, version INT"
+    ).write.format("delta").option("delta.enableChangeDataFeed", "true").save(str(users))
     paths = {name: tmp_path / name for name in ("files_out", "kafka_out", "mirror", "checkpoints")}
     (tmp_path / "pipeline.yaml").write_text(PIPELINE)
     (tmp_path / "context.yaml").write_text(

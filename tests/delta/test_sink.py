@@ -69,7 +69,8 @@ def test_complete_mode_replaces_the_aggregate(context: Any, tmp_path: Path) -> N
     from tauro.streaming.transformations import TransformationRegistry
 
     TransformationRegistry.register(
-        "sum_by_name", lambda df: df.groupBy("name").agg({"amount": "sum"}).withColumnRenamed("sum(amount)", "total")
+        "sum_by_name",
+        lambda df: df.groupBy("name").agg({"amount": "sum"}).withColumnRenamed("sum(amount)", "total"),
     )
     run_node(context, node)
     spool.push([{"id": 3, "name": "b", "amount": 5.0, "seq": 1}])
@@ -125,7 +126,9 @@ def test_merge_upserts_and_sequence_by_keeps_the_newest(context: Any, tmp_path: 
     run_node(context, node)
     assert rows(spark, table) == [(1, "a3", 3.0, 3), (2, "b1", 1.0, 1)]
     # A later batch: an older change of id 1 arrives late and must not overwrite the newer row.
-    spool.push([{"id": 1, "name": "late", "amount": 0.0, "seq": 2}, {"id": 2, "name": "b5", "amount": 5.0, "seq": 5}])
+    spool.push(
+        [{"id": 1, "name": "late", "amount": 0.0, "seq": 2}, {"id": 2, "name": "b5", "amount": 5.0, "seq": 5}]
+    )
     run_node(context, node)
     assert rows(spark, table) == [(1, "a3", 3.0, 3), (2, "b5", 5.0, 5)]
 
@@ -182,9 +185,10 @@ def test_replayed_stream_batch_commits_once_per_txn_version(context: Any, tmp_pa
 def test_change_data_feed_rows_are_applied_to_a_merge_sink(context: Any, tmp_path: Path) -> None:
     spark = context.spark
     source = tmp_path / "source"
-    spark.createDataFrame([(1, "a", 1.0, 1), (2, "b", 2.0, 1), (3, "c", 3.0, 1)], "id BIGINT, name STRING, amount DOUBLE, seq BIGINT").write.format(
-        "delta"
-    ).option("delta.enableChangeDataFeed", "true").save(str(source))
+    spark.createDataFrame(
+        [(1, "a", 1.0, 1), (2, "b", 2.0, 1), (3, "c", 3.0, 1)],
+        "id BIGINT, name STRING, amount DOUBLE, seq BIGINT",
+    ).write.format("delta").option("delta.enableChangeDataFeed", "true").save(str(source))
     target = tmp_path / "mirror"
     node = {
         "name": "mirror",
@@ -227,4 +231,8 @@ def test_write_batch_appends_dead_letters_once_per_batch(context: Any, tmp_path:
     run_node(context, node)
     assert rows(spark, good) == [(1,), (2,)]
     dead = spark.read.format("delta").load(str(bad)).collect()
-    assert len(dead) == 1 and dead[0]["raw_payload"] == "not json" if "raw_payload" in dead[0] else len(dead) == 1
+    assert (
+        len(dead) == 1 and dead[0]["raw_payload"] == "not json"
+        if "raw_payload" in dead[0]
+        else len(dead) == 1
+    )

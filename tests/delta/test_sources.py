@@ -65,7 +65,9 @@ def test_delta_source_skip_change_commits_ignores_updates(context: Any, tmp_path
     spark = context.spark
     source, target = tmp_path / "src", tmp_path / "dst"
     _table(spark, source, [(1, "a")])
-    node = _copy_node("skip", {"format": "delta", "path": str(source), "options": {"skipChangeCommits": True}}, target)
+    node = _copy_node(
+        "skip", {"format": "delta", "path": str(source), "options": {"skipChangeCommits": True}}, target
+    )
     run_node(context, node)
     spark.sql(f"UPDATE delta.`{source}` SET name = 'a2' WHERE id = 1")
     _table(spark, source, [(2, "b")])
@@ -79,9 +81,13 @@ def test_delta_stream_reads_the_change_feed_with_change_columns(context: Any, tm
     _table(spark, source, [(1, "a"), (2, "b")], cdf=True)
     spark.sql(f"UPDATE delta.`{source}` SET name = 'a2' WHERE id = 1")
     spark.sql(f"DELETE FROM delta.`{source}` WHERE id = 2")
-    node = _copy_node("feed", {"format": "delta_stream", "path": str(source), "options": {"startingVersion": 1}}, target)
+    node = _copy_node(
+        "feed", {"format": "delta_stream", "path": str(source), "options": {"startingVersion": 1}}, target
+    )
     run_node(context, node)
-    changes = spark.read.format("delta").load(str(target)).orderBy("_commit_version", "_change_type").collect()
+    changes = (
+        spark.read.format("delta").load(str(target)).orderBy("_commit_version", "_change_type").collect()
+    )
     assert [(r["id"], r["name"], r["_change_type"], r["_commit_version"]) for r in changes] == [
         (1, "a2", "update_postimage", 1),
         (1, "a", "update_preimage", 1),
@@ -109,7 +115,9 @@ def test_delta_stream_starting_timestamp(context: Any, tmp_path: Path) -> None:
     source, target = tmp_path / "src", tmp_path / "changes"
     _table(spark, source, [(1, "a")], cdf=True)
     options = {"startingTimestamp": "2000-01-01"}
-    run_node(context, _copy_node("ts", {"format": "delta_stream", "path": str(source), "options": options}, target))
+    run_node(
+        context, _copy_node("ts", {"format": "delta_stream", "path": str(source), "options": options}, target)
+    )
     assert [r["id"] for r in spark.read.format("delta").load(str(target)).collect()] == [1]
 
 
@@ -138,7 +146,9 @@ def test_table_without_change_data_feed_names_the_fix(context: Any, tmp_path: Pa
     spark = context.spark
     source = tmp_path / "src"
     _table(spark, source, [(1, "a")])
-    error = _start_error(context, _copy_node("nocdf", {"format": "delta_stream", "path": str(source)}, tmp_path / "dst"))
+    error = _start_error(
+        context, _copy_node("nocdf", {"format": "delta_stream", "path": str(source)}, tmp_path / "dst")
+    )
     assert error.field == "input.path"
     assert "SET TBLPROPERTIES (delta.enableChangeDataFeed = true)" in error.message
     assert f"ALTER TABLE delta.`{source}`" in error.message

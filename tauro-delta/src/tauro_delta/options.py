@@ -41,7 +41,13 @@ SOURCE_OPTIONS = (
     "excludeRegex",
 )
 CDF_SOURCE_OPTIONS = (*SOURCE_OPTIONS, "readChangeFeed")
-BOOLEAN_SOURCE_OPTIONS = ("ignoreDeletes", "ignoreChanges", "skipChangeCommits", "withEventTimeOrder", "readChangeFeed")
+BOOLEAN_SOURCE_OPTIONS = (
+    "ignoreDeletes",
+    "ignoreChanges",
+    "skipChangeCommits",
+    "withEventTimeOrder",
+    "readChangeFeed",
+)
 POSITIVE_INT_SOURCE_OPTIONS = ("maxFilesPerTrigger",)
 
 # Columns of a Change Data Feed row beside the table's own.

@@ -67,8 +67,7 @@ class DeltaStreamingReader(BaseStreamingReader):
         if not is_delta_table(spark, path):
             raise StreamingValidationError(
                 f"there is no Delta table at {path}; create it first (a node writing it with "
-                "format: delta, listed in depends_on, does), or correct the "
-                + where,
+                "format: delta, listed in depends_on, does), or correct the " + where,
                 field=where,
                 component=COMPONENT,
             )

@@ -85,7 +85,9 @@ def _check_starting(options: Mapping[str, Any], found: Findings, cdf: bool) -> N
             "delta_stream always reads the Change Data Feed; to stream appended rows use format: delta",
         )
     if not cdf and change_feed and change_feed[1].strip().lower() == "true":
-        found.warn("options.readChangeFeed: true on format delta reads the change feed; format: delta_stream says so")
+        found.warn(
+            "options.readChangeFeed: true on format delta reads the change feed; format: delta_stream says so"
+        )
     for name in POSITIVE_INT_SOURCE_OPTIONS:
         given = find_option(options, name)
         if given and not (given[1].isdigit() and int(given[1]) > 0):
@@ -118,10 +120,10 @@ def validate_delta_output(section: Mapping[str, Any], node: Mapping[str, Any]) -
     options = section.get("options") or {}
     _check_unknown(options, (*SINK_OPTIONS, MERGE_KEYS, SEQUENCE_BY), found, "sink")
     _check_booleans(options, BOOLEAN_SINK_OPTIONS, found)
+    boolean_properties = ("delta.enablechangedatafeed", "delta.appendonly")
     for key, value in options.items():
-        if str(key).lower().startswith(PROPERTY_PREFIX) and str(key).lower().endswith(("enablechangedatafeed", "appendonly")):
-            if str(value).strip().lower() not in ("true", "false"):
-                found.error(f"options.{key}", f"must be true or false, not '{value}'")
+        if str(key).lower() in boolean_properties and str(value).strip().lower() not in ("true", "false"):
+            found.error(f"options.{key}", f"must be true or false, not '{value}'")
     keys = find_option(options, MERGE_KEYS)
     sequence = find_option(options, SEQUENCE_BY)
     mode = str((node.get("streaming") or {}).get("output_mode") or "append").lower()

@@ -60,7 +60,9 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         columns = table_schema(schema)
         existed = DeltaTable.isDeltaTable(spark, path)
         create_table(spark, path, columns, options.get("partition_by"), properties)
-        if existed and not (is_true(spark_options, "mergeSchema") or is_true(spark_options, "overwriteSchema")):
+        if existed and not (
+            is_true(spark_options, "mergeSchema") or is_true(spark_options, "overwriteSchema")
+        ):
             present = {f.name.lower() for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
             new = [f.name for f in columns.fields if f.name.lower() not in present]
             if new:
@@ -129,7 +131,9 @@ class DeltaStreamingWriter(BaseStreamingWriter):
                 app_id,
             )
             return
-        writer = df.write.format("delta").mode("append").options(**{k: str(v) for k, v in spark_options.items()})
+        writer = (
+            df.write.format("delta").mode("append").options(**{k: str(v) for k, v in spark_options.items()})
+        )
         if app_id is not None:
             # Several sinks of one query (output and dead letters) write different tables, whose
             # transaction ids are kept apart by Delta.
