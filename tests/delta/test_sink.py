@@ -174,7 +174,9 @@ def test_replayed_stream_batch_commits_once_per_txn_version(context: Any, tmp_pa
     run_node(context, node)
     commits = sorted(int(p.name) for p in (checkpoint / "commits").iterdir() if p.name.isdigit())
     last = commits[-1]
-    (checkpoint / "commits" / str(last)).unlink()  # as if killed before Spark recorded the commit
+    # As if killed before Spark recorded the commit (the file and its checksum are gone).
+    (checkpoint / "commits" / str(last)).unlink()
+    (checkpoint / "commits" / f".{last}.crc").unlink(missing_ok=True)
     shutil.rmtree(checkpoint / "state", ignore_errors=True)
     run_node(context, node)
     assert rows(spark, table) == [(1, "a", 1.0, 1), (2, "b", 2.0, 1)]
