@@ -42,7 +42,12 @@ def main() -> None:
         write_input(spark, source)
         manager = StreamingQueryManager(ctx)
         dirs = RunDirs(base)
-        section = {"format": "file_stream", "path": str(source), "schema": SCHEMA, "options": {"format": "json"}}
+        section = {
+            "format": "file_stream",
+            "path": str(source),
+            "schema": SCHEMA,
+            "options": {"format": "json"},
+        }
 
         def tauro_run() -> None:
             out, checkpoint = dirs.next("tauro")
