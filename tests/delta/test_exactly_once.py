@@ -32,7 +32,9 @@ nodes:
       path: ${LANDING}
       schema: "id BIGINT, note STRING"
       options: {format: json, maxFilesPerTrigger: 5}
-    output: {format: delta, path: ${FILES_OUT}}
+    output:
+      format: delta
+      path: ${FILES_OUT}
     streaming:
       trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
       checkpoint_location: ${CHECKPOINTS}/files_in
@@ -41,7 +43,10 @@ nodes:
       format: delta_stream
       path: ${USERS}
       options: {startingVersion: 0, maxFilesPerTrigger: 3}
-    output: {format: delta, path: ${MIRROR}, options: {merge_keys: [id]}}
+    output:
+      format: delta
+      path: ${MIRROR}
+      options: {merge_keys: [id]}
     streaming:
       trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
       checkpoint_location: ${CHECKPOINTS}/mirror
@@ -55,7 +60,9 @@ nodes:
         maxOffsetsPerTrigger: 400
       parse_json: true
       json_schema: "id BIGINT, note STRING"
-    output: {format: delta, path: ${KAFKA_OUT}}
+    output:
+      format: delta
+      path: ${KAFKA_OUT}
     streaming:
       trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
       checkpoint_location: ${CHECKPOINTS}/kafka_in
