@@ -18,10 +18,13 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
 
-def table_schema(schema: StructType) -> StructType:
-    """The target's columns for a stream: Change Data Feed columns are not table data."""
+def table_schema(schema: StructType, merging: bool) -> StructType:
+    """The target's columns for a stream. A merge applies Change Data Feed rows, so their change
+    columns are not table data; an append keeps them (an audit trail of the changes)."""
     from pyspark.sql.types import StructType
 
+    if not merging:
+        return schema
     return StructType([f for f in schema.fields if f.name not in CDF_COLUMNS])
 
 
@@ -57,7 +60,7 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         spark = self.spark
         path = table_location(options, self.context, spark)
         tauro, properties, spark_options = split_sink_options(options)
-        columns = table_schema(schema)
+        columns = table_schema(schema, merging=bool(tauro.get(MERGE_KEYS)))
         existed = DeltaTable.isDeltaTable(spark, path)
         create_table(spark, path, columns, options.get("partition_by"), properties)
         if existed and not (
