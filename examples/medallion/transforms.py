@@ -25,7 +25,7 @@ def drop_repeated(df: DataFrame) -> DataFrame:
 def totals_by_action(df: DataFrame) -> DataFrame:
     return df.groupBy("action").agg(
         F.count("*").alias("events"),
-        F.countDistinct("user_id").alias("users"),
+        F.max("ts").alias("last_event"),
         F.round(F.sum("amount"), 2).alias("amount"),
     )
 
