@@ -206,7 +206,12 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
         feeder.join(60)
     assert feeder.error is None, feeder.error
     final = tauro_run(tmp_path, {**env, "TRIGGER": "available_now"})
-    assert final.wait(300) == 0, (tmp_path / "runs.log").read_text()[-5000:]
+    try:
+        code = final.wait(900)
+    finally:
+        if final.poll() is None:
+            os.killpg(final.pid, signal.SIGKILL)
+    assert code == 0, (tmp_path / "runs.log").read_text()[-5000:]
 
     for name, sent in (("files_out", feeder.files_sent), ("kafka_out", feeder.kafka_sent)):
         ids = ids_of(spark, paths[name])
