@@ -96,16 +96,23 @@ def test_delta_stream_reads_the_change_feed_with_change_columns(context: Any, tm
 
 
 def test_delta_stream_seed_options_as_written_start_at_latest(context: Any, tmp_path: Path) -> None:
-    """The seed's options (strings, readChangeFeed given, skipChangeCommits) work as written."""
+    """The seed's options (strings, readChangeFeed given, skipChangeCommits) work as written:
+    a running stream starting at latest sees only the changes made after it started."""
     spark = context.spark
     source, target = tmp_path / "src", tmp_path / "changes"
     _table(spark, source, [(1, "old")], cdf=True)
     options = {"readChangeFeed": "true", "startingVersion": "latest", "skipChangeCommits": "false"}
     node = _copy_node("latest", {"format": "delta_stream", "path": str(source), "options": options}, target)
-    run_node(context, node)
-    assert spark.read.format("delta").load(str(target)).count() == 0  # nothing before "latest"
-    _table(spark, source, [(2, "new")])
-    run_node(context, node)
+    node["streaming"] = {"trigger": {"type": "processing_time", "interval": "1 second"}}
+    manager = StreamingQueryManager(context)
+    query = manager.create_and_start_query(node, pipeline_name="delta")
+    try:
+        query.processAllAvailable()
+        assert spark.read.format("delta").load(str(target)).count() == 0  # nothing before "latest"
+        _table(spark, source, [(2, "new")])
+        query.processAllAvailable()
+    finally:
+        manager.stop_query(query)
     changes = spark.read.format("delta").load(str(target)).collect()
     assert [(r["id"], r["_change_type"]) for r in changes] == [(2, "insert")]
 
