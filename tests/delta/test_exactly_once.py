@@ -21,6 +21,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.kafka.kafka_client import KafkaClient
 
 PIPELINE = """
@@ -155,6 +157,7 @@ def ids_of(spark: Any, path: Path) -> Counter[int]:
     return Counter(r.id for r in spark.read.format("delta").load(str(path)).select("id").collect())
 
 
+@pytest.mark.timeout(1200)  # whole processes: several JVM starts
 def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     kafka: KafkaClient, new_topic: Any, tmp_path: Path, spark: Any
 ) -> None:

@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import REPO
 
 DEMO = REPO / "examples" / "medallion"
 EVENTS = 2_000
 
 
+@pytest.mark.timeout(900)  # whole processes: several JVM starts
 def test_medallion_demo_runs_to_completion_with_the_expected_tables(spark: Any, tmp_path: Path) -> None:
     sys.path.insert(0, str(DEMO))
     try:
