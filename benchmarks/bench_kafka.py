@@ -2,12 +2,12 @@
 against the hand-written PySpark query, same session, alternating runs; Tauro/raw throughput
 ratio at least 0.98.
 
-The sink is parquet files: Delta's jar is not served by Maven Central here,
-so the Kafka -> Delta figure waits for it. Both sides read the same topic from the earliest
-offset with an available_now trigger.
+The sink is parquet files, or a Delta table with ``--sink delta``. Both sides read the same
+topic from the earliest offset with an available_now trigger.
 
-    python benchmarks/bench_kafka.py            # 7 pairs after a warm-up pair
-    python benchmarks/bench_kafka.py --pairs 3  # a quicker check
+    python benchmarks/bench_kafka.py               # 7 pairs after a warm-up pair
+    python benchmarks/bench_kafka.py --pairs 3     # a quicker check
+    python benchmarks/bench_kafka.py --sink delta  # Kafka -> Delta
 
 Uses the broker at $TAURO_KAFKA_BOOTSTRAP, or starts a private one with scripts/kafka_broker.py.
 """
@@ -75,7 +75,11 @@ def fill_topic(bootstrap: str, topic: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=7, help="alternating Tauro/raw pairs (default 7)")
+    parser.add_argument(
+        "--sink", choices=("parquet", "delta"), default="parquet", help="what both sides write"
+    )
     args = parser.parse_args()
+    sink = args.sink
 
     from tauro.config.context import Context
     from tauro.streaming.query_manager import StreamingQueryManager
@@ -110,6 +114,8 @@ def main() -> None:
 
             def tauro_run() -> None:
                 node = parquet_node(f"bench{dirs.count + 1}", section, *dirs.next("tauro"))
+                if sink == "delta":
+                    node["output"] = {"format": "delta", "path": node["output"]["path"]}
                 run_to_end(
                     manager.create_and_start_query(node, pipeline_name="bench_kafka"), manager.stop_query
                 )
@@ -129,7 +135,7 @@ def main() -> None:
                     "e.*"
                 )
                 query = (
-                    parsed.writeStream.format("parquet")
+                    parsed.writeStream.format(sink)
                     .option("path", str(out))
                     .option("checkpointLocation", str(checkpoint))
                     .trigger(availableNow=True)
@@ -145,7 +151,7 @@ def main() -> None:
                 f"Tauro {MESSAGES / min(tauro_times):,.0f} msg/s best"
             )
             report(
-                f"throughput Tauro/raw, {MESSAGES:,} Kafka JSON messages -> parquet (target >= 0.98)", ratios
+                f"throughput Tauro/raw, {MESSAGES:,} Kafka JSON messages -> {sink} (target >= 0.98)", ratios
             )
     finally:
         if script is not None:

@@ -1,0 +1,63 @@
+"""Hooks of the ``delta`` plugin: the sink, two sources, their validators, the Delta package and
+session settings, and the warehouse's tables registered by name in every session.
+
+pyspark and delta-spark are imported lazily, inside the reader, writer and table modules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tauro import SparkSettings, hookimpl
+from tauro_delta.options import delta_package, session_conf
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+
+
+@hookimpl
+def tauro_register_readers(registry: ReaderRegistry) -> None:
+    from tauro_delta.reader import DeltaChangeFeedReader, DeltaStreamingReader
+
+    registry.add("delta", DeltaStreamingReader)
+    registry.add("delta_stream", DeltaChangeFeedReader)
+
+
+@hookimpl
+def tauro_register_writers(registry: WriterRegistry) -> None:
+    from tauro_delta.writer import DeltaStreamingWriter
+
+    registry.add("delta", DeltaStreamingWriter)
+
+
+@hookimpl
+def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
+    from tauro_delta.validators import (
+        validate_delta_input,
+        validate_delta_output,
+        validate_delta_stream_input,
+    )
+
+    registry.add("delta", validate_delta_input, role="input")
+    registry.add("delta_stream", validate_delta_stream_input, role="input")
+    registry.add("delta", validate_delta_output, role="output")
+
+
+@hookimpl
+def tauro_spark_settings(spark_version: str) -> SparkSettings:
+    # The Delta artifact is named after the Spark minor version it is built for.
+    return SparkSettings(packages=(delta_package(spark_version),), conf=session_conf())
+
+
+@hookimpl
+def tauro_session_ready(spark: SparkSession) -> None:
+    from tauro.jvm_checks import jvm_of
+    from tauro_delta.options import DELTA_CLASS
+    from tauro_delta.tables import register_warehouse_tables
+
+    jvm = jvm_of(spark)
+    if jvm is not None and not jvm.org.apache.spark.util.Utils.classIsLoadable(DELTA_CLASS):
+        return  # a session without Delta: the preflight of a Delta node says what to add
+    register_warehouse_tables(spark)

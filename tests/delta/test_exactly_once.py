@@ -1,0 +1,229 @@
+"""Exactly-once through crashes, into Delta: one ``tauro run`` holds three streams side by side
+(JSON files -> Delta append, a table's Change Data Feed -> Delta merge, Kafka -> Delta append)
+with processing-time triggers while input keeps arriving. The process group (Python driver and
+JVM) is SIGKILLed five times at random moments, timed from commits in the checkpoints, and
+restarted; a last bounded run drains the rest.
+
+Every file row and every Kafka message is then in its table exactly once, and the merge table
+equals the source table's final state (inserts, updates and deletes applied once, in order).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.kafka.kafka_client import KafkaClient
+
+PIPELINE = """
+name: delta_crash
+nodes:
+  - name: files_in
+    input:
+      format: file_stream
+      path: ${LANDING}
+      schema: "id BIGINT, note STRING"
+      options: {format: json, maxFilesPerTrigger: 5}
+    output:
+      format: delta
+      path: ${FILES_OUT}
+    streaming:
+      trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
+      checkpoint_location: ${CHECKPOINTS}/files_in
+  - name: mirror
+    input:
+      format: delta_stream
+      path: ${USERS}
+      options: {startingVersion: 0, maxFilesPerTrigger: 3}
+    output:
+      format: delta
+      path: ${MIRROR}
+      options: {merge_keys: [id]}
+    streaming:
+      trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
+      checkpoint_location: ${CHECKPOINTS}/mirror
+  - name: kafka_in
+    input:
+      format: kafka
+      options:
+        kafka.bootstrap.servers: ${BOOTSTRAP}
+        subscribe: ${TOPIC}
+        startingOffsets: earliest
+        maxOffsetsPerTrigger: 400
+      parse_json: true
+      json_schema: "id BIGINT, note STRING"
+    output:
+      format: delta
+      path: ${KAFKA_OUT}
+    streaming:
+      trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
+      checkpoint_location: ${CHECKPOINTS}/kafka_in
+"""
+
+
+class Feeder(threading.Thread):
+    """Keeps input arriving: JSON files, Kafka messages and changes to the users table."""
+
+    def __init__(
+        self, spark: Any, kafka: KafkaClient, topic: str, landing: Path, users: Path, seed: int
+    ) -> None:
+        super().__init__(daemon=True)
+        self.spark, self.kafka, self.topic, self.landing, self.users = spark, kafka, topic, landing, users
+        self.rng = random.Random(seed)
+        self.files_sent = self.kafka_sent = 0
+        self.next_user = 100
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+
+    def write_file(self) -> None:
+        ids = range(self.files_sent, self.files_sent + 30)
+        temp = self.landing.parent / f".{ids.start}.json"
+        temp.write_text("".join(f'{{"id": {i}, "note": "f{i}"}}\n' for i in ids))
+        os.replace(temp, self.landing / f"part-{ids.start:08d}.json")  # appears whole
+        self.files_sent += len(ids)
+
+    def change_users(self) -> None:
+        table = f"delta.`{self.users}`"
+        action = self.rng.choice(["insert", "update", "update", "delete"])
+        if action == "insert":
+            first = self.next_user
+            self.next_user += 5
+            values = ", ".join(f"({i}, 'u{i}', 0)" for i in range(first, first + 5))
+            self.spark.sql(f"INSERT INTO {table} VALUES {values}")
+        elif action == "update":
+            low = self.rng.randrange(0, self.next_user)
+            self.spark.sql(
+                f"UPDATE {table} SET version = version + 1, name = concat('u', id, 'v', version + 1) "
+                f"WHERE id BETWEEN {low} AND {low + 7}"
+            )
+        else:
+            self.spark.sql(f"DELETE FROM {table} WHERE id = {self.rng.randrange(0, self.next_user)}")
+
+    def run(self) -> None:
+        try:
+            step = 0
+            while not self.stopping.is_set():
+                self.write_file()
+                burst = range(self.kafka_sent, self.kafka_sent + 50)
+                self.kafka.produce(
+                    self.topic, [{"id": i, "note": f"k{i}"} for i in burst], key=lambda v: v["id"]
+                )
+                self.kafka_sent += len(burst)
+                if step % 3 == 0:
+                    self.change_users()
+                step += 1
+                self.stopping.wait(0.2)
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+
+
+def committed(checkpoints: Path) -> int:
+    return sum(
+        len([p for p in (c / "commits").iterdir() if p.name.isdigit()])
+        for c in checkpoints.glob("*")
+        if (c / "commits").is_dir()
+    )
+
+
+def tauro_run(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    log = (tmp_path / "runs.log").open("ab")
+    command = [
+        sys.executable,
+        "-m",
+        "tauro.cli",
+        "run",
+        str(tmp_path / "pipeline.yaml"),
+        "--quiet",
+        "--context",
+        str(tmp_path / "context.yaml"),
+    ]
+    # Its own process group: SIGKILL takes the JVM down with the driver.
+    return subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def ids_of(spark: Any, path: Path) -> Counter[int]:
+    return Counter(r.id for r in spark.read.format("delta").load(str(path)).select("id").collect())
+
+
+@pytest.mark.timeout(1200)  # whole processes: several JVM starts
+def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
+    kafka: KafkaClient, new_topic: Any, tmp_path: Path, spark: Any
+) -> None:
+    topic = new_topic(partitions=2)
+    landing, users = tmp_path / "landing", tmp_path / "users"
+    landing.mkdir()
+    spark.createDataFrame(
+        [(i, f"u{i}", 0) for i in range(100)], "id BIGINT, name STRING, version INT"
+    ).write.format("delta").option("delta.enableChangeDataFeed", "true").save(str(users))
+    paths = {name: tmp_path / name for name in ("files_out", "kafka_out", "mirror", "checkpoints")}
+    (tmp_path / "pipeline.yaml").write_text(PIPELINE)
+    (tmp_path / "context.yaml").write_text(
+        "spark: {master: 'local[2]', conf: {spark.ui.enabled: false, spark.sql.shuffle.partitions: 2}}\n"
+        "base_dir: state\n"
+    )
+    env = {
+        **os.environ,
+        "BOOTSTRAP": kafka.bootstrap,
+        "TOPIC": topic,
+        "LANDING": str(landing),
+        "USERS": str(users),
+        **{name.upper(): str(path) for name, path in paths.items()},
+    }
+    seed = random.randrange(1 << 30)
+    print(f"random seed {seed}")
+    rng = random.Random(seed)
+    feeder = Feeder(spark, kafka, topic, landing, users, seed)
+    feeder.start()
+    run: subprocess.Popen[bytes] | None = None
+    try:
+        for kill in range(5):
+            run = tauro_run(tmp_path, env)
+            before = committed(paths["checkpoints"])
+            # A safety net for a hung run, not a speed check: a loaded machine starts slowly.
+            deadline = time.monotonic() + 600
+            # Kill mid-stream: after this run committed at least one batch, at a random moment.
+            while committed(paths["checkpoints"]) <= before:
+                assert run.poll() is None, f"run {kill} exited early; see {tmp_path / 'runs.log'}"
+                assert time.monotonic() < deadline, f"run {kill} committed nothing in 600 s (seed {seed})"
+                time.sleep(0.2)
+            time.sleep(rng.uniform(0.0, 2.5))
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(30)
+    finally:
+        if run is not None and run.poll() is None:  # a failed assertion leaves no run behind
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait(30)
+        feeder.stopping.set()
+        feeder.join(60)
+    assert feeder.error is None, feeder.error
+    final = tauro_run(tmp_path, {**env, "TRIGGER": "available_now"})
+    try:
+        code = final.wait(900)
+    finally:
+        if final.poll() is None:
+            os.killpg(final.pid, signal.SIGKILL)
+    assert code == 0, (tmp_path / "runs.log").read_text()[-5000:]
+
+    for name, sent in (("files_out", feeder.files_sent), ("kafka_out", feeder.kafka_sent)):
+        ids = ids_of(spark, paths[name])
+        duplicated = {i: n for i, n in ids.items() if n > 1}
+        missing = set(range(sent)) - set(ids)
+        assert not duplicated and not missing, (
+            f"{name}, seed {seed}: duplicated {duplicated}, missing {sorted(missing)[:20]}"
+        )
+        assert len(ids) == sent > 0
+    expected = spark.read.format("delta").load(str(users)).orderBy("id").collect()
+    mirrored = spark.read.format("delta").load(str(paths["mirror"])).orderBy("id").collect()
+    assert [tuple(r) for r in mirrored] == [tuple(r) for r in expected], f"seed {seed}"
