@@ -22,12 +22,13 @@ FILES = 10
 SCHEMA = "id BIGINT, user STRING, amount DOUBLE, ts TIMESTAMP"
 
 
-def context(base: Path) -> Any:
+def context(base: Path, plugins: tuple[str, ...] = ("files",)) -> Any:
     from tauro.config.context import Context
 
     return Context(
         master="local[2]",
         base_dir=base,
+        spark_plugins=list(plugins),  # the session opens before the first query
         spark_conf={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
     )
 

@@ -35,7 +35,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="tauro-bench-delta-") as tmp:
         base = Path(tmp)
-        ctx = context(base)
+        ctx = context(base, ("files", "delta"))
         spark = ctx.spark
         spark.sparkContext.setLogLevel("ERROR")
         source = base / "in"

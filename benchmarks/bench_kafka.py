@@ -96,7 +96,7 @@ def main() -> None:
             ctx = Context(
                 master="local[2]",
                 base_dir=base,
-                spark_plugins=["kafka"],  # the session opens before the first query
+                spark_plugins=["kafka", "delta"] if sink == "delta" else ["kafka"],  # opened before any query
                 spark_conf={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"},
             )
             spark = ctx.spark
