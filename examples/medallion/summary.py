@@ -15,18 +15,24 @@ def counts(spark: object, warehouse: str) -> dict[str, int]:
 
 
 def main() -> None:
-    import pyspark
-    from pyspark.sql import SparkSession
+    from pathlib import Path
 
-    from tauro_delta.options import delta_package, session_conf
+    from tauro.config.context import Context
+    from tauro.spark_output import SparkOutputCapture
 
     warehouse = sys.argv[1]
-    builder = SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
-    builder = builder.config("spark.jars.packages", delta_package(pyspark.__version__))
-    for key, value in session_conf().items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
+    base = Path(warehouse).parent
+    context = Context(
+        master="local[1]",
+        base_dir=base,
+        warehouse=warehouse,
+        spark_plugins=["delta"],
+        spark_conf={"spark.ui.enabled": "false"},
+    )
+    # Spark's start-up output (Ivy, log4j) goes to the demo's log, as under `tauro run`.
+    with SparkOutputCapture(base / "summary.log"):
+        spark = context.spark
+        spark.sparkContext.setLogLevel("ERROR")
     print("\nrows per table")
     for table, rows in counts(spark, warehouse).items():
         print(f"  {table:<22}{rows:>10,}")
