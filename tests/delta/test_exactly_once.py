@@ -33,7 +33,7 @@ nodes:
       format: file_stream
       path: ${LANDING}
       schema: "id BIGINT, note STRING"
-      options: {format: json, maxFilesPerTrigger: 5}
+      options: {format: json, maxFilesPerTrigger: 50}
     output:
       format: delta
       path: ${FILES_OUT}
@@ -44,7 +44,7 @@ nodes:
     input:
       format: delta_stream
       path: ${USERS}
-      options: {startingVersion: 0, maxFilesPerTrigger: 3}
+      options: {startingVersion: 0, maxFilesPerTrigger: 20}
     output:
       format: delta
       path: ${MIRROR}
@@ -59,7 +59,7 @@ nodes:
         kafka.bootstrap.servers: ${BOOTSTRAP}
         subscribe: ${TOPIC}
         startingOffsets: earliest
-        maxOffsetsPerTrigger: 400
+        maxOffsetsPerTrigger: 5000
       parse_json: true
       json_schema: "id BIGINT, note STRING"
     output:
@@ -119,10 +119,11 @@ class Feeder(threading.Thread):
                     self.topic, [{"id": i, "note": f"k{i}"} for i in burst], key=lambda v: v["id"]
                 )
                 self.kafka_sent += len(burst)
-                if step % 3 == 0:
+                if step % 4 == 0:
                     self.change_users()
                 step += 1
-                self.stopping.wait(0.2)
+                # Input keeps arriving at a pace the last bounded run drains in a few batches.
+                self.stopping.wait(0.5)
         except BaseException as exc:  # reported by the test
             self.error = exc
 
