@@ -88,8 +88,10 @@ def is_delta_table(spark: SparkSession, path: str) -> bool:
 
 
 def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
-    row = spark.sql(f"DESCRIBE DETAIL {quoted(path)}").collect()[0]
-    return {str(k): str(v) for k, v in (row["properties"] or {}).items()}
+    """The table's properties. SHOW TBLPROPERTIES reads only the table's metadata; DESCRIBE
+    DETAIL also sizes every file, which costs a minute on a loaded machine's first call."""
+    rows = spark.sql(f"SHOW TBLPROPERTIES {quoted(path)}").collect()
+    return {str(r["key"]): str(r["value"]) for r in rows}
 
 
 def has_change_data_feed(spark: SparkSession, path: str) -> bool:
@@ -108,6 +110,8 @@ def create_table(
     from delta.tables import DeltaTable
 
     if DeltaTable.isDeltaTable(spark, path):
+        if not properties:
+            return False
         current = table_properties(spark, path)
         changed = {k: v for k, v in properties.items() if current.get(k, "").lower() != v.lower()}
         if changed:

@@ -61,9 +61,8 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         path = table_location(options, self.context, spark)
         tauro, properties, spark_options = split_sink_options(options)
         columns = table_schema(schema, merging=bool(tauro.get(MERGE_KEYS)))
-        existed = DeltaTable.isDeltaTable(spark, path)
-        create_table(spark, path, columns, options.get("partition_by"), properties)
-        if existed and not (
+        created = create_table(spark, path, columns, options.get("partition_by"), properties)
+        if not created and not (
             is_true(spark_options, "mergeSchema") or is_true(spark_options, "overwriteSchema")
         ):
             present = {f.name.lower() for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
