@@ -1,11 +1,15 @@
-"""Exactly-once through crashes, into Delta: one ``tauro run`` holds three streams side by side
-(JSON files -> Delta append, a table's Change Data Feed -> Delta merge, Kafka -> Delta append)
-with processing-time triggers while input keeps arriving. The process group (Python driver and
-JVM) is SIGKILLed five times at random moments, timed from commits in the checkpoints, and
-restarted; a last bounded run drains the rest.
+"""Exactly-once through crashes: one ``tauro run`` holds four streams side by side (JSON files
+-> Delta append, a table's Change Data Feed -> Delta merge, Kafka -> Delta append, and the same
+topic -> parquet files through Spark's file sink) with processing-time triggers while input keeps
+arriving. The process group (Python driver and JVM) is SIGKILLed five times at random moments,
+timed from commits in the checkpoints, and restarted; a last bounded run drains the rest.
 
-Every file row and every Kafka message is then in its table exactly once, and the merge table
-equals the source table's final state (inserts, updates and deletes applied once, in order).
+Every file row and every Kafka message is then in each of its outputs exactly once, the merge
+table equals the source table's final state (inserts, updates and deletes applied once, in
+order), and every restart kept the merge query's id, which its idempotence rests on: each of its
+Delta commits carries that id and a batch id, and no batch id was committed twice.
+
+One process for all four keeps the crash loop to six JVM starts in the whole suite.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import signal
 import subprocess
 import sys
 import threading
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,7 +49,7 @@ nodes:
     input:
       format: delta_stream
       path: ${USERS}
-      options: {startingVersion: 0, maxFilesPerTrigger: 20}
+      options: {startingVersion: 0, maxFilesPerTrigger: 100}
     output:
       format: delta
       path: ${MIRROR}
@@ -68,6 +73,22 @@ nodes:
     streaming:
       trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
       checkpoint_location: ${CHECKPOINTS}/kafka_in
+  - name: kafka_files
+    input:
+      format: kafka
+      options:
+        kafka.bootstrap.servers: ${BOOTSTRAP}
+        subscribe: ${TOPIC}
+        startingOffsets: earliest
+        maxOffsetsPerTrigger: 5000
+      parse_json: true
+      json_schema: "id BIGINT, note STRING"
+    output:
+      format: parquet
+      path: ${PARQUET_OUT}
+    streaming:
+      trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
+      checkpoint_location: ${CHECKPOINTS}/kafka_files
 """
 
 
@@ -154,8 +175,24 @@ def tauro_run(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def ids_of(spark: Any, path: Path) -> Counter[int]:
-    return Counter(r.id for r in spark.read.format("delta").load(str(path)).select("id").collect())
+def ids_of(spark: Any, path: Path, fmt: str = "delta") -> Counter[int]:
+    return Counter(r.id for r in spark.read.format(fmt).load(str(path)).select("id").collect())
+
+
+def query_id(checkpoint: Path) -> str:
+    """The id Spark keeps in a checkpoint: a restart from it runs under the same id."""
+    return str(json.loads((checkpoint / "metadata").read_text())["id"])
+
+
+def transactions(table: Path) -> list[tuple[str, int]]:
+    """(appId, version) of every Delta commit of the table that carried a txn action."""
+    found = []
+    for commit in sorted((table / "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            txn = json.loads(line).get("txn")
+            if txn:
+                found.append((txn["appId"], int(txn["version"])))
+    return found
 
 
 @pytest.mark.timeout(1200)  # whole processes: several JVM starts
@@ -168,7 +205,10 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     spark.createDataFrame(
         [(i, f"u{i}", 0) for i in range(100)], "id BIGINT, name STRING, version INT"
     ).write.format("delta").option("delta.enableChangeDataFeed", "true").save(str(users))
-    paths = {name: tmp_path / name for name in ("files_out", "kafka_out", "mirror", "checkpoints")}
+    paths = {
+        name: tmp_path / name
+        for name in ("files_out", "kafka_out", "parquet_out", "mirror", "checkpoints")
+    }
     (tmp_path / "pipeline.yaml").write_text(PIPELINE)
     (tmp_path / "context.yaml").write_text(
         "spark: {master: 'local[2]', conf: {spark.ui.enabled: false, spark.sql.shuffle.partitions: 2}}\n"
@@ -185,6 +225,7 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     seed = random.randrange(1 << 30)
     print(f"random seed {seed}")
     rng = random.Random(seed)
+    mirror_ids: set[str] = set()
     feeder = Feeder(spark, kafka, topic, landing, users, seed)
     feeder.start()
     run: subprocess.Popen[bytes] | None = None
@@ -202,6 +243,8 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
             time.sleep(rng.uniform(0.0, 2.5))
             os.killpg(run.pid, signal.SIGKILL)
             run.wait(30)
+            if (paths["checkpoints"] / "mirror" / "metadata").exists():
+                mirror_ids.add(query_id(paths["checkpoints"] / "mirror"))
     finally:
         if run is not None and run.poll() is None:  # a failed assertion leaves no run behind
             os.killpg(run.pid, signal.SIGKILL)
@@ -217,8 +260,13 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
             os.killpg(final.pid, signal.SIGKILL)
     assert code == 0, (tmp_path / "runs.log").read_text()[-5000:]
 
-    for name, sent in (("files_out", feeder.files_sent), ("kafka_out", feeder.kafka_sent)):
-        ids = ids_of(spark, paths[name])
+    outputs = (
+        ("files_out", "delta", feeder.files_sent),
+        ("kafka_out", "delta", feeder.kafka_sent),
+        ("parquet_out", "parquet", feeder.kafka_sent),
+    )
+    for name, fmt, sent in outputs:
+        ids = ids_of(spark, paths[name], fmt)
         duplicated = {i: n for i, n in ids.items() if n > 1}
         missing = set(range(sent)) - set(ids)
         assert not duplicated and not missing, (
@@ -228,3 +276,12 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     expected = spark.read.format("delta").load(str(users)).orderBy("id").collect()
     mirrored = spark.read.format("delta").load(str(paths["mirror"])).orderBy("id").collect()
     assert [tuple(r) for r in mirrored] == [tuple(r) for r in expected], f"seed {seed}"
+
+    # The merge query ran under one id through every restart, and each of its commits names
+    # that id with a batch id no other commit repeats.
+    mirror_ids.add(query_id(paths["checkpoints"] / "mirror"))
+    assert len(mirror_ids) == 1, mirror_ids
+    txns = transactions(paths["mirror"])
+    assert txns and {app for app, _ in txns} == mirror_ids
+    versions = [version for _, version in txns]
+    assert len(versions) == len(set(versions)), f"a batch committed twice: {versions}"
