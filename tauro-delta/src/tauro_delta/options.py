@@ -68,6 +68,10 @@ def session_conf() -> dict[str, str]:
     return {"spark.sql.extensions": EXTENSION, CATALOG_KEY: CATALOG}
 
 
+#: Partitions Delta uses to rebuild a table's state from its log (50 unless set).
+SNAPSHOT_PARTITIONS = "spark.databricks.delta.snapshotPartitions"
+
+
 def is_table_name(name: str) -> bool:
     return _TABLE_NAME.match(name) is not None
 

@@ -60,4 +60,17 @@ def tauro_session_ready(spark: SparkSession) -> None:
     jvm = jvm_of(spark)
     if jvm is not None and not jvm.org.apache.spark.util.Utils.classIsLoadable(DELTA_CLASS):
         return  # a session without Delta: the preflight of a Delta node says what to add
+    size_snapshots_for_local_mode(spark)
     register_warehouse_tables(spark)
+
+
+def size_snapshots_for_local_mode(spark: SparkSession) -> None:
+    """On a local master, Delta rebuilds a table's state in as many partitions as the session has
+    cores, not 50: every small commit, merge and read of a local run waits on that rebuild, and
+    50 tasks on a few cores made them about 40% slower. A value the user set is kept; clusters
+    keep Delta's default."""
+    from tauro_delta.options import SNAPSHOT_PARTITIONS
+
+    if not spark.sparkContext.master.startswith("local") or spark.conf.get(SNAPSHOT_PARTITIONS, ""):
+        return
+    spark.conf.set(SNAPSHOT_PARTITIONS, str(max(1, spark.sparkContext.defaultParallelism)))
