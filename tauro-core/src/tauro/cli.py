@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tauro.config.loading import list_pipelines, read_config_file, select_pipeline
-from tauro.streaming.exceptions import StreamingError, StreamingValidationError
+from tauro.errors import StreamingError, StreamingValidationError
 
 console = Console(soft_wrap=True, highlight=False)
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)

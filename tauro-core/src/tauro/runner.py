@@ -19,11 +19,11 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from tauro.errors import StreamingError, StreamingValidationError
 from tauro.redaction import redact_text
 from tauro.run_display import FINISHED_STATES, ProgressLines, render_status
 from tauro.runs import FINAL, RunDirectory
 from tauro.spark_output import SPARK_LOG_NAME, SparkOutputCapture
-from tauro.streaming.exceptions import StreamingError, StreamingValidationError
 
 
 def import_user_code(modules: Iterable[str]) -> None:

@@ -648,7 +648,7 @@ def register_memory_source(spark: SparkSession) -> None:
 def spool_dir_for(context: Any, stream: str) -> Path:
     """The spool directory of a named stream: ``<base_dir>/memory/<stream>``."""
     from tauro.config.context import context_settings
-    from tauro.streaming.exceptions import StreamingValidationError
+    from tauro.errors import StreamingValidationError
 
     if not _STREAM_NAME.fullmatch(stream):
         raise StreamingValidationError(
@@ -659,7 +659,7 @@ def spool_dir_for(context: Any, stream: str) -> Path:
 
 
 def _spool_path(context: Any, options: Mapping[str, Any]) -> Path:
-    from tauro.streaming.exceptions import StreamingValidationError
+    from tauro.errors import StreamingValidationError
 
     stream, spool = options.get("stream"), options.get("spool")
     if stream and spool:
@@ -671,7 +671,7 @@ def _spool_path(context: Any, options: Mapping[str, Any]) -> Path:
 
 
 def _config_rows(rows: Any) -> list[Any]:
-    from tauro.streaming.exceptions import StreamingValidationError
+    from tauro.errors import StreamingValidationError
 
     try:
         parsed = json.loads(rows) if isinstance(rows, str | bytes) else rows
@@ -685,7 +685,7 @@ def _config_rows(rows: Any) -> list[Any]:
 
 
 def _checked_max_files(value: Any) -> int | None:
-    from tauro.streaming.exceptions import StreamingValidationError
+    from tauro.errors import StreamingValidationError
 
     try:
         return _max_files(value)
@@ -700,7 +700,7 @@ def read_memory_stream(context: Any, spark: SparkSession, **options: Any) -> Dat
     list written as the first file when the spool has none), ``schema`` (required) and
     ``maxFilesPerTrigger``.
     """
-    from tauro.streaming.exceptions import StreamingValidationError
+    from tauro.errors import StreamingValidationError
 
     schema = options.get("schema")
     if schema is None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tauro import hookimpl
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.errors import StreamingValidationError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.errors import StreamingValidationError
 from tauro.streaming.transformations import TransformationRegistry, unsafe_import_enabled
 from tauro.streaming.writers import BaseStreamingWriter
 

@@ -16,7 +16,7 @@ import attrs
 from tauro.config.converter import structure_with_problems
 from tauro.config.loading import interpolate_tree, read_config_file
 from tauro.config.policy import FormatPolicy
-from tauro.streaming.exceptions import StreamingValidationError, summarize_problems
+from tauro.errors import StreamingValidationError, summarize_problems
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -15,18 +15,19 @@ from tauro.checkpoints import CheckpointLock, resolve_checkpoint
 from tauro.config.context import context_settings
 from tauro.config.models import NodeConfig
 from tauro.config.schemas import to_struct_type
+from tauro.errors import (
+    StreamingQueryError,
+    StreamingValidationError,
+    handle_streaming_error,
+)
 from tauro.logging_setup import install_stdlib_bridge
 from tauro.redaction import first_line, redact_text
 from tauro.session import declare_session_needs, format_uses, prepare_session
 from tauro.streaming.constants import BOUNDED_TRIGGERS, DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.context_access import ContextLike, spark_of
-from tauro.streaming.exceptions import (
-    StreamingQueryError,
-    StreamingValidationError,
-    handle_streaming_error,
-)
-from tauro.streaming.health import QueryHealthMonitor, get_event_hub
+from tauro.streaming.health_monitor import QueryHealthMonitor
 from tauro.streaming.json_payload import split_batch
+from tauro.streaming.listener import get_event_hub
 from tauro.streaming.query_build import Step, apply_steps, build_stream, writer_options
 from tauro.streaming.readers import StreamingReaderFactory
 from tauro.streaming.spark_errors import summarize_error
@@ -119,7 +120,7 @@ class StreamingQueryManager:
         return StreamingValidator(self.settings["format_policy"], environment=self.settings["environment"])
 
     # -- start -------------------------------------------------------------------------------
-    @handle_streaming_error
+    @handle_streaming_error(error=StreamingQueryError)
     def create_and_start_query(
         self,
         node_config: Mapping[str, Any] | NodeConfig,

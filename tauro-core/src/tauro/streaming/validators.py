@@ -24,6 +24,11 @@ from tauro.config.models import FAILURE_POLICIES, NodeConfig, PipelineConfig
 from tauro.config.normalize import freeze, normalize_node
 from tauro.config.policy import FormatPolicy
 from tauro.config.schemas import field_types
+from tauro.errors import (
+    StreamingPipelineValidationError,
+    StreamingValidationError,
+    summarize_problems,
+)
 from tauro.plugins import get_registry
 from tauro.redaction import collect_secrets
 from tauro.streaming.constants import (
@@ -32,11 +37,6 @@ from tauro.streaming.constants import (
     STREAMING_FORMAT_CONFIGS,
     StreamingOutputMode,
     StreamingTrigger,
-)
-from tauro.streaming.exceptions import (
-    StreamingPipelineValidationError,
-    StreamingValidationError,
-    summarize_problems,
 )
 from tauro.streaming.transformations import check_function_spec
 
