@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from tauro.errors import StreamingValidationError
+from tauro.ivy_settings import ivy_settings_file
 from tauro.plugins import TauroPluginManager, get_plugin_manager
 from tauro.spark_settings import (
     JOINABLE_KEYS,
@@ -303,8 +304,6 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
     if packages:
         conf["spark.jars.packages"] = ",".join(p for p in packages if p)
         if "spark.jars.ivySettings" not in conf:
-            from tauro.ivy_settings import ivy_settings_file
-
             conf["spark.jars.ivySettings"] = ivy_settings_file()
     # Local Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
     local = context.master.startswith("local")

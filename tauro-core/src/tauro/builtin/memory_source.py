@@ -62,6 +62,9 @@ from pyspark.sql.types import (
     VarcharType,
 )
 
+from tauro.config.context import context_settings
+from tauro.errors import StreamingValidationError
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
@@ -647,9 +650,6 @@ def register_memory_source(spark: SparkSession) -> None:
 
 def spool_dir_for(context: Any, stream: str) -> Path:
     """The spool directory of a named stream: ``<base_dir>/memory/<stream>``."""
-    from tauro.config.context import context_settings
-    from tauro.errors import StreamingValidationError
-
     if not _STREAM_NAME.fullmatch(stream):
         raise StreamingValidationError(
             f"stream names use letters, digits, '_', '-' and '.', not {stream!r}",
@@ -659,8 +659,6 @@ def spool_dir_for(context: Any, stream: str) -> Path:
 
 
 def _spool_path(context: Any, options: Mapping[str, Any]) -> Path:
-    from tauro.errors import StreamingValidationError
-
     stream, spool = options.get("stream"), options.get("spool")
     if stream and spool:
         raise StreamingValidationError(
@@ -671,8 +669,6 @@ def _spool_path(context: Any, options: Mapping[str, Any]) -> Path:
 
 
 def _config_rows(rows: Any) -> list[Any]:
-    from tauro.errors import StreamingValidationError
-
     try:
         parsed = json.loads(rows) if isinstance(rows, str | bytes) else rows
     except ValueError as error:
@@ -685,8 +681,6 @@ def _config_rows(rows: Any) -> list[Any]:
 
 
 def _checked_max_files(value: Any) -> int | None:
-    from tauro.errors import StreamingValidationError
-
     try:
         return _max_files(value)
     except ValueError as error:
@@ -700,8 +694,6 @@ def read_memory_stream(context: Any, spark: SparkSession, **options: Any) -> Dat
     list written as the first file when the spool has none), ``schema`` (required) and
     ``maxFilesPerTrigger``.
     """
-    from tauro.errors import StreamingValidationError
-
     schema = options.get("schema")
     if schema is None:
         raise StreamingValidationError(

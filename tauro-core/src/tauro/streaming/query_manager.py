@@ -28,7 +28,7 @@ from tauro.streaming.context_access import ContextLike, spark_of
 from tauro.streaming.health_monitor import QueryHealthMonitor
 from tauro.streaming.json_payload import split_batch
 from tauro.streaming.listener import get_event_hub
-from tauro.streaming.query_build import Step, apply_steps, build_stream, writer_options
+from tauro.streaming.query_build import Step, apply_steps, build_stream, reader_options, writer_options
 from tauro.streaming.readers import StreamingReaderFactory
 from tauro.streaming.spark_errors import summarize_error
 from tauro.streaming.validators import StreamingValidator, ValidatedNode
@@ -264,8 +264,6 @@ class StreamingQueryManager:
         writer: BaseStreamingWriter,
         dl_writer: BaseStreamingWriter | None,
     ) -> None:
-        from tauro.streaming.query_build import reader_options
-
         base = self.settings["output_path"]
         checks = [
             ("input", reader, reader_options(node.normalized["input"])),
