@@ -17,7 +17,7 @@ from tauro.config.loading import list_pipelines, read_config_file, select_pipeli
 from tauro.errors import StreamingError, StreamingValidationError
 from tauro.graph import render_graph
 from tauro.logging_setup import configure_cli_logging
-from tauro.plugins import get_plugin_manager
+from tauro.plugins import PluginStatus, get_plugin_manager
 from tauro.runner import ForegroundRun, import_user_code, render_status_table
 from tauro.runs import FINAL, RunDirectory, list_runs
 from tauro.streaming.validators import StreamingValidator
@@ -101,7 +101,7 @@ def validate(
 def plugins(show_all: bool, as_json: bool) -> None:
     """List plugins: name, distribution, version, formats; failed ones with the reason."""
     manager = get_plugin_manager()
-    infos = manager.all() if show_all else [p for p in manager.all() if p.status != "disabled"]
+    infos = manager.all() if show_all else [p for p in manager.all() if p.status is not PluginStatus.DISABLED]
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in infos], indent=2))
     else:
@@ -111,7 +111,7 @@ def plugins(show_all: bool, as_json: bool) -> None:
         for info in infos:
             table.add_row(
                 info.name,
-                info.status,
+                str(info.status),
                 info.distribution or "-",
                 info.version or "-",
                 ", ".join(info.formats.get("readers", [])),
@@ -119,7 +119,7 @@ def plugins(show_all: bool, as_json: bool) -> None:
                 info.error or "",
             )
         console.print(table)
-    if any(p.status == "failed" for p in infos):
+    if any(p.status is PluginStatus.FAILED for p in infos):
         sys.exit(2)
 
 

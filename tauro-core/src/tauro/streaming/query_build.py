@@ -172,7 +172,7 @@ def build_stream(
     if section["parse_json"]:
         payload = reader.payload_column
         assert payload is not None  # validation guarantees a payload column
-        keep = getattr(reader, "parse_keep_columns", lambda _o: ())(section["options"])
+        keep = reader.parse_keep_columns(section["options"])
         df = parse_stream(df, payload, to_struct_type(section["json_schema"]), keep)
     df = watermark(df, section["watermark"], "input.watermark", node)
     df = apply_steps(df, steps, node, payload)

@@ -293,11 +293,8 @@ class StreamingQueryManager:
         self, node: ValidatedNode, writer: BaseStreamingWriter, df: DataFrame, options: dict[str, Any]
     ) -> None:
         """The sink's verdict on the final schema, before ``start()`` (a writer's ``check_schema``)."""
-        check = getattr(writer, "check_schema", None)
-        if not callable(check):
-            return  # a writer that does not derive from BaseStreamingWriter
         try:
-            check(df.schema, **dict(options))
+            writer.check_schema(df.schema, **dict(options))
         except StreamingValidationError as exc:
             field = exc.field or ""
             raise StreamingValidationError(
@@ -341,7 +338,7 @@ class StreamingQueryManager:
         schema = to_struct_type(section["json_schema"])
         payload = str(reader.payload_column)
         metadata = tuple(reader.metadata_columns)
-        keep = tuple(getattr(reader, "parse_keep_columns", lambda _o: ())(section["options"]))
+        keep = tuple(reader.parse_keep_columns(section["options"]))
         out_options = writer_options(node.normalized["output"], self.settings["output_path"])
         dl_options = writer_options(section["dead_letter"], self.settings["output_path"])
 

@@ -29,6 +29,8 @@ from tauro.errors import (
     StreamingValidationError,
     summarize_problems,
 )
+from tauro.plugin.readers import BaseStreamingReader
+from tauro.plugin.writers import BaseStreamingWriter
 from tauro.plugins import get_registry
 from tauro.redaction import collect_secrets
 from tauro.streaming.constants import (
@@ -248,7 +250,8 @@ class StreamingValidator:
                 reader = registry.readers[fmt].target
                 self._run_validators(fmt, "input", section, node, _p(prefix, "input."), report)
                 self._required_options(fmt, section, _p(prefix, "input"), name, report)
-                if getattr(reader, "dev_only", False):
+                self._required_fields(fmt, reader, section, _p(prefix, "input"), name, report)
+                if reader.dev_only:
                     message = (
                         f"format '{fmt}' is for development only: it has no replay, so a restart loses data"
                     )
@@ -302,6 +305,7 @@ class StreamingValidator:
                         )
                     self._run_validators(dl_fmt, "output", dead_letter, node, f"{dl_path}.", report)
                     self._required_options(dl_fmt, dead_letter, dl_path, name, report)
+                    self._required_fields(dl_fmt, writer, dead_letter, dl_path, name, report)
         output = node.normalized["output"]
         if output is None:
             if require_output:
@@ -316,6 +320,7 @@ class StreamingValidator:
             writer = registry.writers[fmt].target
             self._run_validators(fmt, "output", output, node, _p(prefix, "output."), report)
             self._required_options(fmt, output, _p(prefix, "output"), name, report)
+            self._required_fields(fmt, writer, output, _p(prefix, "output"), name, report)
             if (
                 section is not None
                 and section["dead_letter"] is not None
@@ -394,6 +399,25 @@ class StreamingValidator:
         for option in STREAMING_FORMAT_CONFIGS.required_options(fmt):
             field = f"{path}.options.{option}"
             if option not in section.get("options", {}) and field not in reported:
+                report.add(field, f"is required by format '{fmt}'", node_name)
+
+    def _required_fields(
+        self,
+        fmt: str,
+        cls: type[BaseStreamingReader] | type[BaseStreamingWriter],
+        section: Mapping[str, Any],
+        path: str,
+        node_name: str,
+        report: ValidationReport,
+    ) -> None:
+        # What the reader/writer class declares (requires_path, requires_schema); a field the
+        # format's validators already explained is not repeated.
+        reported = {p.field for p in report.problems}
+        needs_schema = issubclass(cls, BaseStreamingReader) and cls.requires_schema
+        wanted = [("path", cls.requires_path), ("schema", needs_schema)]
+        for key, required in wanted:
+            field = f"{path}.{key}"
+            if required and section.get(key) in (None, "") and field not in reported:
                 report.add(field, f"is required by format '{fmt}'", node_name)
 
     def _run_validators(
