@@ -35,7 +35,7 @@ from tauro.plugin.registration import (
     writer_class_problems,
 )
 from tauro.plugin.writers import RESERVED_KEYWORDS, BaseStreamingWriter, apply_trigger
-from tauro.redaction import REDACTED, first_line, is_secret_key, redact, redact_text
+from tauro.redaction import REDACTED, first_line, is_secret_key, redact, redact_text, remember_secret
 from tauro.spark_settings import FormatUse, SparkSettings
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "reader_class_problems",
     "redact",
     "redact_text",
+    "remember_secret",
     "require_class",
     "spark_of",
     "unknown_options",

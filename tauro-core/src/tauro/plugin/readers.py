@@ -17,7 +17,7 @@ class BaseStreamingReader:
 
     ``read(**options)`` returns a streaming DataFrame. It receives the input's ``options`` (as
     strings) plus ``path``, ``table_name`` and ``schema`` (a ``StructType``) when they are set.
-    The class attributes below are read by core; ``tauro.plugin.check_reader_class`` checks
+    The class attributes below are read by core; ``reader_class_problems`` checks
     their types when the plugin loads.
     """
 
