@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     # 5: the streaming runtime
     "tauro.streaming": 5,
     "tauro.checkpoints": 5,
+    "tauro.validation": 5,
     # 6: faces for people, and core's own plugin (loaded by name, like an entry point)
     "tauro.runner": 6,
     "tauro.cli": 6,

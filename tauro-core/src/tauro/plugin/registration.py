@@ -67,10 +67,7 @@ class ValidatorRegistry(_PluginBound):
 
 # -- class checks ---------------------------------------------------------------------------------
 def _is_str_collection(value: Any) -> bool:
-    return (
-        isinstance(value, (tuple, list, set, frozenset))
-        and all(isinstance(item, str) for item in value)
-    )
+    return isinstance(value, (tuple, list, set, frozenset)) and all(isinstance(item, str) for item in value)
 
 
 def _optional_str(value: Any) -> str | None:
