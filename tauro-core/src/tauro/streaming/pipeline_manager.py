@@ -26,11 +26,11 @@ from tauro.errors import (
     handle_streaming_error,
 )
 from tauro.events import PipelineStatusChangedEvent
+from tauro.plugin.context import ContextLike
 from tauro.plugins import get_plugin_manager
 from tauro.redaction import redact_text
 from tauro.session import declare_session_needs, format_uses
 from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS, DEFAULT_MONITOR_INTERVAL_SECONDS
-from tauro.streaming.context_access import ContextLike
 from tauro.streaming.health_monitor import HealthState, progress_to_dict
 from tauro.streaming.pipeline_state import (
     FINISHED_PIPELINE,
