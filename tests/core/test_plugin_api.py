@@ -219,3 +219,12 @@ def test_a_format_can_declare_that_it_needs_path_and_schema(register_plugin: Any
     }
     report = StreamingValidator().check_pipeline({"name": "p", "nodes": [given]})
     assert not [p for p in report.problems if p.field and p.field.endswith(("path", "schema"))]
+
+
+def test_every_plugin_api_name_is_in_the_reference() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text()
+    reference = docs[docs.index("## 7. Reference") :]
+    missing = [name for name in tauro.plugin.__all__ if f"`{name}" not in reference]
+    assert missing == []
