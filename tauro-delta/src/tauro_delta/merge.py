@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
+
+
 def _col(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 MARKER_PREFIX = "_tauro_query_"  # no "=": Spark reads "_x=y" names as partitions
+
+
 def _file_system(spark: SparkSession, directory: str) -> tuple[Any, Any] | None:
     jvm: Any = getattr(spark, "_jvm", None)
     jsc: Any = getattr(spark, "_jsc", None)

@@ -415,4 +415,3 @@ class QueryHealthMonitor:
                 callback(event)
             except Exception as exc:
                 logger.opt(exception=exc).error("Health subscriber of '{}' raised", self.query_name)
-
