@@ -12,9 +12,9 @@ from pyspark.errors import StreamingQueryException
 from pyspark.testing import assertDataFrameEqual
 
 from tauro.builtin.writers import MemoryBatchStore
+from tauro.plugin.preflight import QUERY_ID_PROPERTY
 from tauro.streaming.exceptions import StreamingQueryError
 from tauro.streaming.query_manager import StreamingQueryManager
-from tauro_files.batch_owner import QUERY_ID_PROPERTY
 from tauro_files.writer import FileStreamWriter
 
 from .helpers import file_node, file_output, json_lines, run_node, spark_file

@@ -21,8 +21,8 @@ from typing import Any
 
 from loguru import logger
 
+from tauro.errors import StreamingQueryError, StreamingValidationError
 from tauro.processes import process_alive
-from tauro.streaming.exceptions import StreamingQueryError, StreamingValidationError
 
 # Remote file systems: locking is local-only there and temporary-path checks do not apply.
 # Any other ``scheme://`` (except file) also counts as remote.

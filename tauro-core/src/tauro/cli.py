@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Any
 
 import click
@@ -11,16 +12,21 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tauro.config.context import Context
 from tauro.config.loading import list_pipelines, read_config_file, select_pipeline
-from tauro.streaming.exceptions import StreamingError, StreamingValidationError
+from tauro.errors import StreamingError, StreamingValidationError
+from tauro.graph import render_graph
+from tauro.logging_setup import configure_cli_logging
+from tauro.plugins import PluginStatus, get_plugin_manager
+from tauro.runner import ForegroundRun, import_user_code, render_status_table
+from tauro.runs import FINAL, RunDirectory, list_runs
+from tauro.streaming.validators import StreamingValidator
 
 console = Console(soft_wrap=True, highlight=False)
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _load_context(path: str | None) -> Any:
-    from tauro.config.context import Context
-
     return Context.load_from_file(path) if path else Context()
 
 
@@ -35,8 +41,6 @@ def _load_context(path: str | None) -> Any:
 @click.pass_context
 def main(ctx: click.Context, verbose: int) -> None:
     """Tauro: declarative Spark Structured Streaming pipelines."""
-    from tauro.logging_setup import configure_cli_logging
-
     ctx.obj = {"verbose": verbose}
     configure_cli_logging(verbose)
 
@@ -57,9 +61,6 @@ def validate(
     files: tuple[str, ...], context_file: str | None, pipeline: str | None, imports: tuple[str, ...]
 ) -> None:
     """Validate pipeline files; print every problem with its path; exit 1 on any."""
-    from tauro.runner import import_user_code
-    from tauro.streaming.validators import StreamingValidator
-
     failed = 0
     try:
         import_user_code(imports)
@@ -99,10 +100,8 @@ def validate(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(show_all: bool, as_json: bool) -> None:
     """List plugins: name, distribution, version, formats; failed ones with the reason."""
-    from tauro.plugins import get_plugin_manager
-
     manager = get_plugin_manager()
-    infos = manager.all() if show_all else [p for p in manager.all() if p.status != "disabled"]
+    infos = manager.all() if show_all else [p for p in manager.all() if p.status is not PluginStatus.DISABLED]
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in infos], indent=2))
     else:
@@ -112,7 +111,7 @@ def plugins(show_all: bool, as_json: bool) -> None:
         for info in infos:
             table.add_row(
                 info.name,
-                info.status,
+                str(info.status),
                 info.distribution or "-",
                 info.version or "-",
                 ", ".join(info.formats.get("readers", [])),
@@ -120,7 +119,7 @@ def plugins(show_all: bool, as_json: bool) -> None:
                 info.error or "",
             )
         console.print(table)
-    if any(p.status == "failed" for p in infos):
+    if any(p.status is PluginStatus.FAILED for p in infos):
         sys.exit(2)
 
 
@@ -130,9 +129,6 @@ def plugins(show_all: bool, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
 def graph(file: str, pipeline: str | None, fmt: str) -> None:
     """Print the pipeline DAG as Mermaid or Graphviz dot."""
-    from tauro.graph import render_graph
-    from tauro.streaming.validators import StreamingValidator
-
     try:
         name, raw = select_pipeline(read_config_file(file), pipeline)
         report = StreamingValidator().check_pipeline(raw, require_output=False, name=name)
@@ -188,8 +184,6 @@ def run(
     Exit status: 0 when every node completed or was stopped, 1 when a node failed or the
     pipeline is invalid.
     """
-    from tauro.runner import ForegroundRun, import_user_code
-
     try:
         import_user_code(imports)
         context = _load_context(context_file)
@@ -208,9 +202,6 @@ def run(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(execution_id: str | None, context_file: str | None, as_json: bool) -> None:
     """Show runs (or one run in detail), also those of other processes."""
-    from tauro.runner import render_status_table
-    from tauro.runs import RunDirectory, list_runs
-
     context = _load_context(context_file)
     if execution_id:
         run_dir = RunDirectory(context.runs_dir, execution_id)
@@ -249,10 +240,6 @@ def status(execution_id: str | None, context_file: str | None, as_json: bool) ->
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the run to stop.")
 def stop(execution_id: str, context_file: str | None, timeout: float) -> None:
     """Ask a running ``tauro run`` (any process) to stop gracefully; wait until it has."""
-    import time
-
-    from tauro.runs import FINAL, RunDirectory
-
     context = _load_context(context_file)
     run_dir = RunDirectory(context.runs_dir, execution_id)
     if run_dir.read_run() is None:

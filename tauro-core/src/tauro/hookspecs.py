@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tauro import hookspec
+from tauro.plugin.markers import hookspec
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         QueryTerminatedEvent,
         QueryUnhealthyEvent,
     )
-    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.plugin.registration import ReaderRegistry, ValidatorRegistry, WriterRegistry
     from tauro.spark_settings import FormatUse, SparkSettings
 
 
@@ -31,7 +31,7 @@ def tauro_register_readers(registry: ReaderRegistry) -> None:
     """Register streaming readers: ``registry.add("kafka", KafkaStreamingReader)``.
 
     Called once when the plugin manager loads. The class must subclass
-    ``tauro.streaming.readers.BaseStreamingReader``. Format names are lower-case identifiers;
+    ``tauro.plugin.BaseStreamingReader``. Format names are lower-case identifiers;
     a name another plugin already registered is an error naming both plugins.
     Return nothing.
     """
@@ -42,7 +42,7 @@ def tauro_register_writers(registry: WriterRegistry) -> None:
     """Register streaming writers: ``registry.add("kafka", KafkaStreamingWriter)``.
 
     Called once when the plugin manager loads. The class must subclass
-    ``tauro.streaming.writers.BaseStreamingWriter``. Same naming rules as readers.
+    ``tauro.plugin.BaseStreamingWriter``. Same naming rules as readers.
     Return nothing.
     """
 

@@ -8,10 +8,12 @@ that fails to import is recorded as failed and skipped while the rest load. Name
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import threading
 import traceback
 from collections.abc import Iterator
+from enum import StrEnum
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -20,12 +22,15 @@ import attrs
 import pluggy
 from loguru import logger
 
-from tauro import hookspecs
+from tauro import __version__, hookspecs
+from tauro.plugin.markers import PROJECT_NAME
 from tauro.redaction import redact_text
 from tauro.registry import FormatRegistry, ReaderRegistry, ValidatorRegistry, WriterRegistry
 
 ENTRY_POINT_GROUP = "tauro.plugins"
 BUILTIN_NAME = "builtin"
+#: Core's own plugin, loaded by name like an entry point (it sits above this layer).
+BUILTIN_MODULE = "tauro.builtin.plugin"
 _REGISTRATION_HOOKS = (
     ("tauro_register_readers", ReaderRegistry),
     ("tauro_register_writers", WriterRegistry),
@@ -33,12 +38,20 @@ _REGISTRATION_HOOKS = (
 )
 
 
+class PluginStatus(StrEnum):
+    """A plugin's state in ``tauro plugins`` (a string: ``status == "loaded"`` still holds)."""
+
+    LOADED = "loaded"
+    FAILED = "failed"
+    DISABLED = "disabled"
+
+
 @attrs.define(kw_only=True)
 class PluginInfo:
     """What ``tauro plugins`` shows for one plugin."""
 
     name: str
-    status: str  # loaded | failed | disabled
+    status: PluginStatus
     module: str | None = None
     distribution: str | None = None
     version: str | None = None
@@ -46,7 +59,9 @@ class PluginInfo:
     formats: dict[str, list[str]] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        data = attrs.asdict(self)
+        data["status"] = str(self.status)
+        return data
 
 
 def disabled_plugin_names() -> set[str]:
@@ -58,17 +73,16 @@ class TauroPluginManager:
     """Owns the pluggy manager, the format registry and the list of plugins with their status."""
 
     def __init__(self, *, load_entrypoints: bool = True, load_builtin: bool = True) -> None:
-        self.pm = pluggy.PluginManager("tauro")
+        self.pm = pluggy.PluginManager(PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.registry = FormatRegistry()
         self.plugins: dict[str, PluginInfo] = {}
         self._lock = threading.RLock()
+        self._callers: dict[tuple[str, str], Any] = {}
         disabled = disabled_plugin_names()
         if load_builtin and BUILTIN_NAME not in disabled:
-            import tauro
-            from tauro.builtin import plugin as builtin_plugin
-
-            self.register(builtin_plugin, BUILTIN_NAME, distribution="tauro-core", version=tauro.__version__)
+            builtin_plugin = importlib.import_module(BUILTIN_MODULE)
+            self.register(builtin_plugin, BUILTIN_NAME, distribution="tauro-core", version=__version__)
         if load_entrypoints:
             self._load_entrypoints(disabled)
 
@@ -81,7 +95,7 @@ class TauroPluginManager:
             if ep.name in disabled:
                 self.plugins[ep.name] = PluginInfo(
                     name=ep.name,
-                    status="disabled",
+                    status=PluginStatus.DISABLED,
                     module=ep.value,
                     distribution=dist_name,
                     version=dist_version,
@@ -111,7 +125,7 @@ class TauroPluginManager:
         logger.debug("{}", "".join(traceback.format_exception(exc)))
         self.plugins[name] = PluginInfo(
             name=name,
-            status="failed",
+            status=PluginStatus.FAILED,
             module=module,
             distribution=dist,
             version=version,
@@ -132,6 +146,7 @@ class TauroPluginManager:
         """
         module_name = getattr(plugin, "__name__", type(plugin).__name__)
         with self._lock:
+            self._callers.clear()
             try:
                 self.pm.register(plugin, name=name)
             except Exception as exc:
@@ -146,7 +161,7 @@ class TauroPluginManager:
                 return self.plugins[name]
             info = PluginInfo(
                 name=name,
-                status="loaded",
+                status=PluginStatus.LOADED,
                 module=module_name,
                 distribution=distribution,
                 version=version,
@@ -156,14 +171,34 @@ class TauroPluginManager:
             return info
 
     def _run_registration_hooks(self, name: str) -> None:
-        plugin = self.pm.get_plugin(name)
+        # Only the plugin being registered adds its formats (the others did when they loaded).
         for hook_name, facade in _REGISTRATION_HOOKS:
-            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-                if impl.plugin is plugin:
-                    impl.function(registry=facade(self.registry, name))
+            self.plugin_hook(name, hook_name)(registry=facade(self.registry, name))
+
+    def plugin_hook(self, name: str, hook_name: str) -> Any:
+        """The hook caller of ``hook_name`` restricted to plugin ``name`` (pluggy's subset
+        caller: argument matching, wrappers and call order as for the full hook)."""
+        key = (hook_name, name)
+        with self._lock:
+            caller = self._callers.get(key)
+            if caller is None:
+                others = [p for n, p in self.pm.list_name_plugin() if n != name and p is not None]
+                caller = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+                self._callers[key] = caller
+            return caller
+
+    def call_plugin(self, name: str, hook_name: str, **kwargs: Any) -> Any:
+        """Call one plugin's implementation of a hook; its answer, or None if it gives none."""
+        results = self.plugin_hook(name, hook_name)(**kwargs)
+        return next((r for r in results if r is not None), None)
+
+    def implementers(self, hook_name: str) -> list[str]:
+        """Names of the plugins implementing ``hook_name``, in pluggy's call order."""
+        return [str(impl.plugin_name) for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls())]
 
     def unregister(self, name: str) -> None:
         with self._lock:
+            self._callers.clear()
             if self.pm.get_plugin(name) is not None:
                 self.pm.unregister(name=name)
             self.registry.remove_plugin(name)
@@ -175,20 +210,19 @@ class TauroPluginManager:
         return self.pm.hook
 
     def loaded(self) -> list[PluginInfo]:
-        return [p for p in self.plugins.values() if p.status == "loaded"]
+        return [p for p in self.plugins.values() if p.status is PluginStatus.LOADED]
 
     def all(self) -> list[PluginInfo]:
         return sorted(self.plugins.values(), key=lambda p: (p.name != BUILTIN_NAME, p.name))
 
     def call_observers(self, hook_name: str, **kwargs: Any) -> None:
-        """Call a lifecycle hook; an implementation that raises is logged and ignored."""
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        """Call a lifecycle hook plugin by plugin through pluggy, in its order; an
+        implementation that raises is logged and ignored, and the others are still called."""
+        for name in self.implementers(hook_name):
             try:
-                impl.function(**kwargs)
+                self.plugin_hook(name, hook_name)(**kwargs)
             except Exception as exc:
-                logger.opt(exception=exc).error(
-                    "Plugin '{}' raised in {}; ignored", impl.plugin_name, hook_name
-                )
+                logger.opt(exception=exc).error("Plugin '{}' raised in {}; ignored", name, hook_name)
 
 
 _manager: TauroPluginManager | None = None

@@ -9,19 +9,40 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 from loguru import logger
 
-from tauro.streaming.exceptions import (
+from tauro.errors import (
     StreamingFormatNotSupportedError,
     StreamingValidationError,
 )
+from tauro.plugin.readers import BaseStreamingReader
+from tauro.plugin.registration import (
+    ROLES,
+    ReaderRegistry,
+    Role,
+    Validator,
+    ValidatorRegistry,
+    WriterRegistry,
+    reader_class_problems,
+    writer_class_problems,
+)
+from tauro.plugin.writers import BaseStreamingWriter
 
-Role = Literal["input", "output", "both"]
-Validator = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[str] | None]
+__all__ = [
+    "PROGRAMMATIC",
+    "FormatRegistry",
+    "ReaderRegistry",
+    "Registration",
+    "Role",
+    "Validator",
+    "ValidatorRegistration",
+    "ValidatorRegistry",
+    "WriterRegistry",
+]
+
 FORMAT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PROGRAMMATIC = "<programmatic>"
 
@@ -92,32 +113,40 @@ class FormatRegistry:
             table[reg.name] = reg
 
     def add_reader(self, name: str, cls: type, plugin: str) -> None:
-        from tauro.streaming.readers import BaseStreamingReader
-
         self._check_name(name, plugin)
         if not (isinstance(cls, type) and issubclass(cls, BaseStreamingReader)):
             raise StreamingValidationError(
                 f"Plugin '{plugin}' registered {cls!r} as reader '{name}'; readers must subclass "
-                "tauro.streaming.readers.BaseStreamingReader.",
+                "tauro.plugin.BaseStreamingReader.",
                 component="FormatRegistry",
             )
+        self._check_class(plugin, "reader", name, reader_class_problems(cls))
         self._add("reader", self.readers, Registration(name, cls, plugin))
 
     def add_writer(self, name: str, cls: type, plugin: str) -> None:
-        from tauro.streaming.writers import BaseStreamingWriter
-
         self._check_name(name, plugin)
         if not (isinstance(cls, type) and issubclass(cls, BaseStreamingWriter)):
             raise StreamingValidationError(
                 f"Plugin '{plugin}' registered {cls!r} as writer '{name}'; writers must subclass "
-                "tauro.streaming.writers.BaseStreamingWriter.",
+                "tauro.plugin.BaseStreamingWriter.",
                 component="FormatRegistry",
             )
+        self._check_class(plugin, "writer", name, writer_class_problems(cls))
         self._add("writer", self.writers, Registration(name, cls, plugin))
+
+    @staticmethod
+    def _check_class(plugin: str, kind: str, name: str, problems: list[str]) -> None:
+        if problems:
+            raise StreamingValidationError(
+                f"Plugin '{plugin}' registered {kind} '{name}' with malformed class attributes: "
+                + "; ".join(problems),
+                component="FormatRegistry",
+                field=problems[0].split(" ", 1)[0],
+            )
 
     def add_validator(self, name: str, fn: Validator, role: str, plugin: str) -> None:
         self._check_name(name, plugin)
-        if role not in ("input", "output", "both"):
+        if role not in ROLES:
             raise StreamingValidationError(
                 f"Plugin '{plugin}' registered a validator for '{name}' with role {role!r}; "
                 "use 'input', 'output' or 'both'.",
@@ -196,30 +225,3 @@ class FormatRegistry:
                 "writers": sorted(n for n, r in self.writers.items() if r.plugin == plugin),
                 "validators": sorted({f"{v.name}:{v.role}" for v in self.validators if v.plugin == plugin}),
             }
-
-
-@attrs.define
-class _PluginBound:
-    _registry: FormatRegistry
-    plugin: str
-
-
-class ReaderRegistry(_PluginBound):
-    """Passed to ``tauro_register_readers``."""
-
-    def add(self, name: str, reader_cls: type) -> None:
-        self._registry.add_reader(name, reader_cls, self.plugin)
-
-
-class WriterRegistry(_PluginBound):
-    """Passed to ``tauro_register_writers``."""
-
-    def add(self, name: str, writer_cls: type) -> None:
-        self._registry.add_writer(name, writer_cls, self.plugin)
-
-
-class ValidatorRegistry(_PluginBound):
-    """Passed to ``tauro_register_format_validators``."""
-
-    def add(self, name: str, validator: Validator, role: Role = "both") -> None:
-        self._registry.add_validator(name, validator, role, self.plugin)

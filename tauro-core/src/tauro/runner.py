@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import shutil
 import signal
 import sys
 import textwrap
@@ -19,11 +20,14 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from tauro.errors import StreamingError, StreamingValidationError
+from tauro.logging_setup import configure_cli_logging, configure_run_logging
 from tauro.redaction import redact_text
 from tauro.run_display import FINISHED_STATES, ProgressLines, render_status
 from tauro.runs import FINAL, RunDirectory
 from tauro.spark_output import SPARK_LOG_NAME, SparkOutputCapture
-from tauro.streaming.exceptions import StreamingError, StreamingValidationError
+from tauro.streaming.health import shutdown_event_hubs
+from tauro.streaming.pipeline_manager import StreamingPipelineManager
 
 
 def import_user_code(modules: Iterable[str]) -> None:
@@ -67,8 +71,6 @@ class ForegroundRun:
         variables: Mapping[str, Any],
         execution_id: str | None,
     ) -> None:
-        from tauro.streaming.pipeline_manager import StreamingPipelineManager
-
         self.context = context
         self.config_file = config_file
         self.pipeline_name = (
@@ -115,8 +117,6 @@ class ForegroundRun:
             if output is not None:
                 # Before the JVM starts: it inherits descriptors 1 and 2 at launch.
                 output.open()
-                from tauro.logging_setup import configure_run_logging
-
                 configure_run_logging(str(self.log_file), verbosity)
             execution_id = self.manager.start_pipeline(
                 self.pipeline_name, self.raw, variables=self.variables, execution_id=execution_id
@@ -147,12 +147,8 @@ class ForegroundRun:
         if output is None or not output.active:
             return
         output.close()
-        from tauro.logging_setup import configure_cli_logging
-
         configure_cli_logging(0)
         if not keep and not (self.log_file.parent / "run.json").exists():
-            import shutil
-
             shutil.rmtree(self.log_file.parent, ignore_errors=True)
 
     def _watch(self, execution_id: str, stop_timeout: float, live: bool, console: Console) -> dict[str, Any]:
@@ -220,8 +216,6 @@ class ForegroundRun:
 
     def _close(self) -> None:
         # The session's listener calls back into Python: remove it before the interpreter exits.
-        from tauro.streaming.health import shutdown_event_hubs
-
         try:
             shutdown_event_hubs()
         except Exception:

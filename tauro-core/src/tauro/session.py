@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
+from tauro.errors import StreamingValidationError
+from tauro.ivy_settings import ivy_settings_file
 from tauro.plugins import TauroPluginManager, get_plugin_manager
 from tauro.spark_settings import (
     JOINABLE_KEYS,
@@ -26,7 +28,6 @@ from tauro.spark_settings import (
     SparkSettings,
     merge_spark_settings,
 )
-from tauro.streaming.exceptions import StreamingValidationError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -119,8 +120,7 @@ def plugin_spark_settings(
     named = (plugins,) if isinstance(plugins, str) else tuple(plugins or ())
     always: set[str] | None = None if ALL_PLUGINS in named else set(named)
     contributions: list[tuple[str, SparkSettings]] = []
-    for impl in manager.hook.tauro_spark_settings.get_hookimpls():
-        name = impl.plugin_name
+    for name in manager.implementers("tauro_spark_settings"):
         own: tuple[FormatUse, ...] | None
         if everything or always is None or name in always or not _has_formats(manager, name):
             own = None
@@ -128,16 +128,19 @@ def plugin_spark_settings(
             own = tuple(by_owner[name])
         else:
             continue
-        settings = _call_settings(impl, version, own)
+        settings = _call_settings(manager, name, version, own)
         if settings is not None:
             contributions.append((name, settings))
     return merge_spark_settings(contributions)
 
 
-def _call_settings(impl: Any, version: str, uses: tuple[FormatUse, ...] | None) -> SparkSettings | None:
-    # An implementation takes the arguments it names (pluggy's rule): ``uses`` is optional.
-    kwargs: dict[str, Any] = {"spark_version": version, "uses": uses}
-    result: SparkSettings | None = impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
+def _call_settings(
+    manager: TauroPluginManager, name: str, version: str, uses: tuple[FormatUse, ...] | None
+) -> SparkSettings | None:
+    # Through pluggy: an implementation takes the arguments it names (``uses`` is optional).
+    result: SparkSettings | None = manager.call_plugin(
+        name, "tauro_spark_settings", spark_version=version, uses=uses
+    )
     return result
 
 
@@ -233,11 +236,12 @@ def _use_needing(
     by_owner: dict[str, list[FormatUse]], uses: list[FormatUse], needs: Any
 ) -> tuple[str, FormatUse]:
     """The plugin and the first of its uses whose own settings satisfy ``needs``, for messages."""
-    for impl in get_plugin_manager().hook.tauro_spark_settings.get_hookimpls():
-        for use in by_owner.get(impl.plugin_name, ()):
-            settings = _call_settings(impl, spark_version(), (use,))
+    manager = get_plugin_manager()
+    for name in manager.implementers("tauro_spark_settings"):
+        for use in by_owner.get(name, ()):
+            settings = _call_settings(manager, name, spark_version(), (use,))
             if settings is not None and needs(settings):
-                return str(impl.plugin_name), use
+                return name, use
     return "?", uses[0]
 
 
@@ -300,8 +304,6 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
     if packages:
         conf["spark.jars.packages"] = ",".join(p for p in packages if p)
         if "spark.jars.ivySettings" not in conf:
-            from tauro.ivy_settings import ivy_settings_file
-
             conf["spark.jars.ivySettings"] = ivy_settings_file()
     # Local Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
     local = context.master.startswith("local")
@@ -339,17 +341,22 @@ def prepare_session(
     named = set(plugins or ())
     # One lock for the whole call: a second thread must not use a session a plugin is preparing.
     with _prepare_lock:
-        for impl in manager.hook.tauro_session_ready.get_hookimpls():
-            name = impl.plugin_name
+        per_query = {
+            str(impl.plugin_name)
+            for impl in manager.hook.tauro_session_ready.get_hookimpls()
+            if "uses" in impl.argnames
+        }
+        for name in manager.implementers("tauro_session_ready"):
             own: tuple[FormatUse, ...] | None = None
             if name in by_owner and name not in named:
                 own = tuple(by_owner[name])
             elif not (everything or name in named or not _has_formats(manager, name)):
                 continue
-            if "uses" in impl.argnames:
-                impl.function(spark=spark, uses=own)
+            if name in per_query:
+                manager.call_plugin(name, "tauro_session_ready", spark=spark, uses=own)
                 continue
             key = (id(manager), id(spark), name)
             if key not in _prepared:
-                impl.function(spark=spark)
+                # pluggy passes only ``spark`` to an implementation that names only it.
+                manager.call_plugin(name, "tauro_session_ready", spark=spark, uses=None)
                 _prepared.add(key)

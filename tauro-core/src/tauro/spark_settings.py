@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.errors import StreamingValidationError
 
 # Keys whose values several plugins may each extend; values are comma-joined without repeats.
 JOINABLE_KEYS = frozenset({"spark.sql.extensions"})

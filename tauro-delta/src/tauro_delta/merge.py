@@ -25,16 +25,6 @@ if TYPE_CHECKING:
 
 TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
 TXN_VERSION = "spark.databricks.delta.write.txnVersion"
-#: Local property Spark sets on the thread running a micro-batch.
-QUERY_ID_PROPERTY = "sql.streaming.queryId"
-
-
-def current_query_id(spark: SparkSession) -> str | None:
-    try:
-        value = spark.sparkContext.getLocalProperty(QUERY_ID_PROPERTY)
-    except Exception:  # Spark Connect: no SparkContext on this side
-        return None
-    return str(value) if value else None
 
 
 def _col(name: str) -> str:

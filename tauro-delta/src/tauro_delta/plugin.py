@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tauro import SparkSettings, hookimpl
+from tauro.plugin import SparkSettings, hookimpl
 from tauro_delta.options import delta_package, session_conf
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.plugin import ReaderRegistry, ValidatorRegistry, WriterRegistry
 
 
 @hookimpl
@@ -53,7 +53,7 @@ def tauro_spark_settings(spark_version: str) -> SparkSettings:
 
 @hookimpl
 def tauro_session_ready(spark: SparkSession) -> None:
-    from tauro.jvm_checks import jvm_of
+    from tauro.plugin import jvm_of
     from tauro_delta.options import DELTA_CLASS
     from tauro_delta.tables import register_warehouse_tables
 

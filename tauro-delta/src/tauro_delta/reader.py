@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.readers import BaseStreamingReader
+from tauro.plugin import BaseStreamingReader, StreamingValidationError
 from tauro_delta.options import CDF_PROPERTY
 from tauro_delta.tables import (
     COMPONENT,

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from tauro.jvm_checks import jvm_of
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.plugin import StreamingValidationError, jvm_of
 from tauro_delta.options import CATALOG, CATALOG_KEY, CDF_PROPERTY, DELTA_CLASS, EXTENSION, delta_package
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tauro.streaming.option_checks import Findings, find_option, is_dead_letter, unknown_options
+from tauro.plugin import Findings, find_option, is_dead_letter, unknown_options
 from tauro_delta.options import (
     BOOLEAN_SINK_OPTIONS,
     BOOLEAN_SOURCE_OPTIONS,

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.option_checks import is_true
-from tauro.streaming.writers import BaseStreamingWriter
-from tauro_delta.merge import current_query_id, merge_batch
+from tauro.plugin import BaseStreamingWriter, StreamingValidationError, current_query_id, is_true
+from tauro_delta.merge import merge_batch
 from tauro_delta.options import CDF_COLUMNS, MERGE_KEYS, SEQUENCE_BY, parse_columns, split_sink_options
 from tauro_delta.tables import COMPONENT, create_table, register_table, require_delta_session, table_location
 

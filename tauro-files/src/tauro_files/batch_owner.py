@@ -14,23 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from tauro.streaming.exceptions import StreamingQueryError
+from tauro.plugin import StreamingQueryError, current_query_id
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 MARKER_PREFIX = "_tauro_query_"  # no "=": Spark reads "_x=y" names as partitions
-#: Local property Spark sets on the thread running a micro-batch (foreachBatch included).
-QUERY_ID_PROPERTY = "sql.streaming.queryId"
-
-
-def current_query_id(spark: SparkSession) -> str | None:
-    """The id of the streaming query whose batch runs on this thread, if any."""
-    try:
-        value = spark.sparkContext.getLocalProperty(QUERY_ID_PROPERTY)
-    except Exception:  # Spark Connect: no SparkContext on this side
-        return None
-    return str(value) if value else None
 
 
 def _file_system(spark: SparkSession, directory: str) -> tuple[Any, Any] | None:

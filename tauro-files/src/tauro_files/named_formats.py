@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.option_checks import find_option
+from tauro.plugin import StreamingValidationError, find_option
 from tauro_files.options import FORMAT, FORMATS, GENERIC_SINK, GENERIC_SOURCE
 from tauro_files.reader import FileStreamReader
 from tauro_files.validators import validate_file_output, validate_file_stream_input

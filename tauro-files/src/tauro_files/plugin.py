@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tauro import SparkSettings, hookimpl
+from tauro.plugin import SparkSettings, hookimpl
 from tauro_files.options import AVRO_PACKAGE
 
 if TYPE_CHECKING:
-    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
-    from tauro.spark_settings import FormatUse
+    from tauro.plugin import FormatUse, ReaderRegistry, ValidatorRegistry, WriterRegistry
 
 
 @hookimpl

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.redaction import first_line
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.option_checks import is_true
-from tauro.streaming.readers import BaseStreamingReader
+from tauro.plugin import BaseStreamingReader, StreamingValidationError, first_line, is_true
 from tauro_files.options import (
     FORMAT,
     INCLUDE_SOURCE_FILE,

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from loguru import logger
 
-from tauro.jvm_checks import jvm_of, require_class
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.plugin import StreamingValidationError, jvm_of, require_class
 from tauro_files.options import AVRO_CLASS, AVRO_PACKAGE, FORMAT
 from tauro_files.paths import has_glob
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tauro.streaming.option_checks import Findings, find_option, is_dead_letter, is_true
+from tauro.plugin import Findings, find_option, is_dead_letter, is_true
 from tauro_files.options import (
     BATCH_ONLY_OPTIONS,
     BOOLEAN_OPTIONS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.writers import BaseStreamingWriter
+from tauro.plugin import BaseStreamingWriter
 from tauro_files.batch_owner import check_batch_owner, record_batch_owner
 from tauro_files.options import FORMAT, split_options
 from tauro_files.spark_checks import require_format_available

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tauro.streaming.option_checks import Findings, find_option, unknown_options
+from tauro.plugin import Findings, find_option, unknown_options
 from tauro_kafka.options import (
     BOOTSTRAP,
     JAAS_CONFIG,

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tauro import SparkSettings, hookimpl
+from tauro.plugin import SparkSettings, hookimpl
 from tauro_kafka.options import CONNECTOR_PACKAGE
 
 if TYPE_CHECKING:
-    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.plugin import ReaderRegistry, ValidatorRegistry, WriterRegistry
 
 
 @hookimpl

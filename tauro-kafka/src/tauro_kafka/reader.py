@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.jvm_checks import require_class
-from tauro.streaming.readers import BaseStreamingReader
+from tauro.plugin import BaseStreamingReader, require_class
 from tauro_kafka.options import (
     BOOTSTRAP,
     CONNECTOR_CLASS,

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.option_checks import is_true
+from tauro.plugin import StreamingValidationError, is_true
 from tauro_kafka.options import KEY_COLUMN, ROW_AS_JSON, split_options
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tauro.streaming.option_checks import Findings, find_option, is_dead_letter
+from tauro.plugin import Findings, find_option, is_dead_letter
 from tauro_kafka.connection_checks import check_bootstrap, check_forbidden, check_known, check_security
 from tauro_kafka.options import (
     BOOLEAN_OPTIONS,

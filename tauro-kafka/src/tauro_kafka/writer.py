@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.writers import BaseStreamingWriter
+from tauro.plugin import BaseStreamingWriter
 from tauro_kafka.options import BOOTSTRAP, KEY_COLUMN, ROW_AS_JSON, split_options
 from tauro_kafka.reader import require_connector
 from tauro_kafka.records import as_kafka_records, check_records

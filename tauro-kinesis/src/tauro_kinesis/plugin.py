@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tauro import hookimpl
+from tauro.plugin import hookimpl
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
+    from tauro.plugin import ReaderRegistry, ValidatorRegistry, WriterRegistry
 
 
 @hookimpl

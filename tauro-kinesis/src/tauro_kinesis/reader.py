@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.readers import BaseStreamingReader
+from tauro.plugin import BaseStreamingReader
 from tauro_kinesis.options import (
     DEFAULT_MAX_RECORDS_PER_SHARD,
     DEFAULT_STARTING_POSITION,

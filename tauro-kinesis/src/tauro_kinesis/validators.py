@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.option_checks import unknown_options
+from tauro.plugin import StreamingValidationError, unknown_options
 from tauro_kinesis.options import (
     ACCESS_KEY_ID,
     DATA_COLUMN,

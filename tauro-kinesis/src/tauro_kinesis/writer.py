@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.writers import RESERVED_KEYWORDS, BaseStreamingWriter
+from tauro.plugin import RESERVED_KEYWORDS, BaseStreamingWriter, StreamingValidationError
 from tauro_kinesis.options import (
     DATA_COLUMN,
     DEFAULT_DATA_COLUMN,

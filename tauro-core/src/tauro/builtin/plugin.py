@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tauro import hookimpl
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.builtin import readers, writers
+from tauro.builtin.writers import validate_foreach_batch
+from tauro.plugin import (
+    FormatUse,
+    ReaderRegistry,
+    StreamingValidationError,
+    ValidatorRegistry,
+    WriterRegistry,
+    hookimpl,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from tauro.registry import ReaderRegistry, ValidatorRegistry, WriterRegistry
-    from tauro.spark_settings import FormatUse
-
 
 @hookimpl
 def tauro_register_readers(registry: ReaderRegistry) -> None:
-    from tauro.builtin import readers
-
     registry.add("rate", readers.RateStreamingReader)
     registry.add("rate_micro_batch", readers.RatePerMicroBatchStreamingReader)
     registry.add("socket", readers.SocketStreamingReader)
@@ -27,8 +31,6 @@ def tauro_register_readers(registry: ReaderRegistry) -> None:
 
 @hookimpl
 def tauro_register_writers(registry: WriterRegistry) -> None:
-    from tauro.builtin import writers
-
     registry.add("console", writers.ConsoleStreamingWriter)
     registry.add("memory", writers.MemoryStreamingWriter)
     registry.add("noop", writers.NoopStreamingWriter)
@@ -68,8 +70,6 @@ def validate_memory_input(section: Mapping[str, Any], node: Mapping[str, Any]) -
         )
     rows = options.get("rows")
     if rows is not None:
-        import json
-
         parsed = json.loads(rows)
         if not isinstance(parsed, list) or not all(isinstance(r, dict | list) for r in parsed):
             raise StreamingValidationError(
@@ -80,8 +80,6 @@ def validate_memory_input(section: Mapping[str, Any], node: Mapping[str, Any]) -
 
 @hookimpl
 def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
-    from tauro.builtin.writers import validate_foreach_batch
-
     registry.add("rate", validate_rate, role="input")
     registry.add("socket", validate_socket, role="input")
     registry.add("memory", validate_memory_input, role="input")
@@ -94,6 +92,6 @@ def tauro_session_ready(spark: SparkSession, uses: tuple[FormatUse, ...] | None)
     # memory source (rate, console, foreach_batch, ... need nothing). Idempotent per session.
     if uses is not None and not any(use.format == "memory" for use in uses):
         return
-    from tauro.builtin.memory_source import register_memory_source
+    from tauro.builtin.memory_source import register_memory_source  # imports pyspark
 
     register_memory_source(spark)

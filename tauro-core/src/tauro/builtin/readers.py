@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.readers import BaseStreamingReader
+from tauro.plugin import BaseStreamingReader
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -60,6 +60,6 @@ class MemoryStreamingReader(BaseStreamingReader):
     optional_options: ClassVar[dict[str, Any]] = {"stream": None, "spool": None, "rows": None}
 
     def read(self, **options: Any) -> DataFrame:
-        from tauro.builtin.memory_source import read_memory_stream
+        from tauro.builtin.memory_source import read_memory_stream  # imports pyspark
 
         return read_memory_stream(self.context, self.spark, **options)

@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.streaming.exceptions import StreamingValidationError
-from tauro.streaming.transformations import TransformationRegistry, unsafe_import_enabled
-from tauro.streaming.writers import BaseStreamingWriter
+from tauro.config.models import FunctionConfig
+from tauro.plugin import BaseStreamingWriter, StreamingValidationError
+from tauro.streaming.transformations import TransformationRegistry, resolve_callable, unsafe_import_enabled
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, Row
@@ -98,9 +98,6 @@ def resolve_batch_function(spec: Any, field: str = "output.options.function") ->
         given: Callable[..., Any] = spec
         return given
     if isinstance(spec, str) and ":" in spec:
-        from tauro.config.models import FunctionConfig
-        from tauro.streaming.transformations import resolve_callable
-
         module, _, name = spec.partition(":")
         imported, _ = resolve_callable(FunctionConfig(module=module, function=name), field)
         return imported

@@ -16,7 +16,8 @@ import attrs
 from tauro.config.converter import structure_with_problems
 from tauro.config.loading import interpolate_tree, read_config_file
 from tauro.config.policy import FormatPolicy
-from tauro.streaming.exceptions import StreamingValidationError, summarize_problems
+from tauro.errors import StreamingValidationError, summarize_problems
+from tauro.session import SessionPlan, build_session, prepare_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -96,8 +97,6 @@ class Context:
         )
         self._spark = spark
         self._spark_lock = threading.Lock()
-        from tauro.session import SessionPlan
-
         # What the session Tauro builds must hold: the formats of pipelines declared before it
         # starts, plus ``spark_plugins`` ("all" for every plugin, for a session opened first).
         self._plan = SessionPlan(spark_plugins)
@@ -115,8 +114,6 @@ class Context:
         """The session: the one given, else an embedded one built with plugin contributions."""
         with self._spark_lock:
             if self._spark is None:
-                from tauro.session import build_session, prepare_session
-
                 spark = build_session(self, self._plan.settings())
                 self._plan.started = True
                 self._spark = spark

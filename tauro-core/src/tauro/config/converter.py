@@ -20,6 +20,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
+from tauro.config import models
 from tauro.config.models import FunctionConfig
 
 T = TypeVar("T")
@@ -121,8 +122,6 @@ _converter.register_structure_hook_factory(attrs.has, _attrs_factory)
 
 
 def _register_special_fields() -> None:
-    from tauro.config import models
-
     # Field-level hooks: ``function`` and ``transforms`` of a node accept callables too.
     node_hook = make_dict_structure_fn(
         models.NodeConfig,

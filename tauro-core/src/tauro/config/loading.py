@@ -18,7 +18,7 @@ import yaml
 from tauro.config.converter import Problem, did_you_mean, structure_with_problems
 from tauro.config.interpolation import InterpolationError, interpolate
 from tauro.config.models import PIPELINE_KEYS, NodeConfig, PipelineConfig, StreamingConfig
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.errors import StreamingValidationError
 
 
 def read_config_file(path: str | Path) -> Any:

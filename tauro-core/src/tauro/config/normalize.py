@@ -16,8 +16,9 @@ import attrs
 
 from tauro.config.converter import Problem
 from tauro.config.models import InputConfig, NodeConfig, OutputConfig, WatermarkConfig
+from tauro.config.names import DEFAULT_STREAMING_CONFIG
 from tauro.config.schemas import SchemaError, schema_to_json
-from tauro.streaming.constants import DEFAULT_STREAMING_CONFIG
+from tauro.plugins import get_registry
 
 
 def option_value(value: Any) -> str:
@@ -112,8 +113,6 @@ def _input(
 def _structured(kind: str, format_name: str | None) -> frozenset[str]:
     if not format_name:
         return frozenset()
-    from tauro.plugins import get_registry
-
     registry = get_registry()
     table = registry.readers if kind == "reader" else registry.writers
     reg = table.get(format_name.lower())

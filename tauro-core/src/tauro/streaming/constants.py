@@ -4,50 +4,30 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, MutableMapping
-from enum import StrEnum
 from typing import Any
 
+from tauro.config.names import (
+    BOUNDED_TRIGGERS,
+    DEFAULT_STREAMING_CONFIG,
+    MAX_TRIGGER_SECONDS,
+    StreamingFormat,
+    StreamingOutputMode,
+    StreamingTrigger,
+)
+from tauro.plugins import get_registry
 
-class StreamingFormat(StrEnum):
-    """Formats of the official families, for convenience. Validation uses the registry, not this."""
-
-    KAFKA = "kafka"
-    DELTA = "delta"
-    DELTA_STREAM = "delta_stream"
-    FILE_STREAM = "file_stream"
-    KINESIS = "kinesis"
-    RATE = "rate"
-    MEMORY = "memory"
-    SOCKET = "socket"
-    CONSOLE = "console"
-    NOOP = "noop"
-    FOREACH_BATCH = "foreach_batch"
-
-
-class StreamingTrigger(StrEnum):
-    PROCESSING_TIME = "processing_time"
-    ONCE = "once"
-    CONTINUOUS = "continuous"
-    AVAILABLE_NOW = "available_now"
-
-
-class StreamingOutputMode(StrEnum):
-    APPEND = "append"
-    COMPLETE = "complete"
-    UPDATE = "update"
-
-
-BOUNDED_TRIGGERS = frozenset({StreamingTrigger.ONCE, StreamingTrigger.AVAILABLE_NOW})
-MAX_TRIGGER_SECONDS = 365 * 24 * 3600
-
-DEFAULT_STREAMING_CONFIG: dict[str, Any] = {
-    "trigger": {"type": StreamingTrigger.PROCESSING_TIME.value, "interval": "10 seconds"},
-    "output_mode": StreamingOutputMode.APPEND.value,
-    "checkpoint_location": None,
-    "query_name": None,
-    "watermark": None,
-    "options": {},
-}
+__all__ = [
+    "BOUNDED_TRIGGERS",
+    "DEFAULT_HEALTH_TIMEOUT_SECONDS",
+    "DEFAULT_MONITOR_INTERVAL_SECONDS",
+    "DEFAULT_STREAMING_CONFIG",
+    "MAX_TRIGGER_SECONDS",
+    "STREAMING_FORMAT_CONFIGS",
+    "FormatConfigView",
+    "StreamingFormat",
+    "StreamingOutputMode",
+    "StreamingTrigger",
+]
 
 DEFAULT_HEALTH_TIMEOUT_SECONDS = 300.0
 DEFAULT_MONITOR_INTERVAL_SECONDS = 5.0
@@ -65,8 +45,6 @@ class FormatConfigView(MutableMapping[str, dict[str, Any]]):
         self._lock = threading.Lock()
 
     def _from_registry(self, name: str) -> dict[str, Any] | None:
-        from tauro.plugins import get_registry
-
         registry = get_registry()
         classes = [t[name].target for t in (registry.readers, registry.writers) if name in t]
         if not classes:
@@ -101,8 +79,6 @@ class FormatConfigView(MutableMapping[str, dict[str, Any]]):
             del self._overrides[name]
 
     def _names(self) -> list[str]:
-        from tauro.plugins import get_registry
-
         registry = get_registry()
         with self._lock:
             overrides = list(self._overrides)

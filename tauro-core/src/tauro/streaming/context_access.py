@@ -1,34 +1,7 @@
-"""Accept a ``tauro.config.Context`` or a plain dict with a ``spark`` key wherever a context goes."""
+"""Former home of ``ContextLike`` and ``spark_of``; they live in ``tauro.plugin`` now."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Union
+from tauro.plugin.context import ContextLike, HasSpark, spark_of
 
-from tauro.streaming.exceptions import StreamingValidationError
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
-    from tauro.config.context import Context
-
-ContextLike = Union["Context", Mapping[str, Any]]
-
-
-def spark_of(context: ContextLike | None) -> SparkSession:
-    """The SparkSession of a context; a clear error when there is none."""
-    spark = None
-    if isinstance(context, Mapping):
-        spark = context.get("spark")
-    elif context is not None:
-        spark = getattr(context, "spark", None)
-    if spark is None:
-        raise StreamingValidationError(
-            "The context has no Spark session: pass a tauro.config.Context (which builds one) "
-            "or a dict with a 'spark' key holding a SparkSession.",
-            field="context.spark",
-            component="Context",
-            expected="SparkSession",
-            actual="None",
-        )
-    return spark
+__all__ = ["ContextLike", "HasSpark", "spark_of"]

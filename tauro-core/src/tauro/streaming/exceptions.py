@@ -1,168 +1,31 @@
-"""The seed's exception hierarchy, each error carrying a ``.context`` dictionary.
-
-``context`` always has the keys operation, component, field, expected, actual, node_name and
-details (``None`` where unknown). Messages and context values are redacted of secrets.
-"""
+"""The seed's exception names; they live in ``tauro.errors`` (import them from there)."""
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from tauro.errors import (
+    CONTEXT_KEYS,
+    StreamingError,
+    StreamingFormatNotSupportedError,
+    StreamingPipelineError,
+    StreamingPipelineValidationError,
+    StreamingQueryError,
+    StreamingValidationError,
+    TauroError,
+    create_error_context,
+    handle_streaming_error,
+    summarize_problems,
+)
 
-from tauro.redaction import redact, redact_text
-
-CONTEXT_KEYS = ("operation", "component", "field", "expected", "actual", "node_name", "details")
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def create_error_context(
-    operation: str | None = None,
-    component: str | None = None,
-    field: str | None = None,
-    expected: Any = None,
-    actual: Any = None,
-    node_name: str | None = None,
-    details: Any = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """Build the ``.context`` dictionary errors carry; extra keys are kept, secrets redacted."""
-    context: dict[str, Any] = {
-        "operation": operation,
-        "component": component,
-        "field": field,
-        "expected": expected,
-        "actual": actual,
-        "node_name": node_name,
-        "details": details,
-    }
-    context.update(extra)
-    redacted: dict[str, Any] = redact(context)
-    if field and redacted.get("actual") is not None:
-        # The value of a secret field is secret even though the key is "actual".
-        redacted["actual"] = redact(redacted["actual"], field.rsplit(".", 1)[-1])
-    return redacted
-
-
-class StreamingError(Exception):
-    """Base of every Tauro error. ``.context`` holds where and why it happened."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        context: dict[str, Any] | None = None,
-        cause: BaseException | None = None,
-        **context_fields: Any,
-    ) -> None:
-        ctx = create_error_context(**context_fields)
-        if context:
-            ctx.update(redact(context))
-        if cause is not None:
-            ctx.setdefault("cause", redact_text(f"{type(cause).__name__}: {cause}"))
-            self.__cause__ = cause
-        self.context: dict[str, Any] = ctx
-        self.message = redact_text(message)
-        super().__init__(self.message)
-
-    @property
-    def field(self) -> str | None:
-        value = self.context.get("field")
-        return str(value) if value is not None else None
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class StreamingValidationError(StreamingError):
-    """A configuration is invalid. Raised before anything runs.
-
-    ``problems`` holds every problem found, each a ``StreamingValidationError`` with its own
-    ``field`` path, when a whole pipeline was validated at once.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        problems: Sequence[StreamingValidationError] = (),
-        warnings: Sequence[str] = (),
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("component", "StreamingValidator")
-        super().__init__(message, field=field, **kwargs)
-        self.problems: list[StreamingValidationError] = list(problems) or [self]
-        self.warnings: list[str] = list(warnings)
-
-
-class StreamingFormatNotSupportedError(StreamingValidationError):
-    """A format name has no registered reader or writer."""
-
-
-class StreamingQueryError(StreamingError):
-    """A streaming query failed to start or failed while running."""
-
-
-class StreamingPipelineError(StreamingError):
-    """Pipeline orchestration failed: dependencies, scheduling, stop or status."""
-
-
-class StreamingPipelineValidationError(StreamingValidationError, StreamingPipelineError):
-    """A pipeline is invalid (e.g. a dependency cycle): both a validation and a pipeline error."""
-
-
-def summarize_problems(problems: Iterable[StreamingValidationError]) -> str:
-    lines = []
-    for problem in problems:
-        prefix = f"{problem.field}: " if problem.field else ""
-        lines.append(f"  - {prefix}{problem.message}")
-    return "\n".join(lines)
-
-
-def handle_streaming_error(func: Callable[P, R]) -> Callable[P, R]:
-    """Wrap non-Tauro exceptions raised by ``func`` into ``StreamingError`` with context.
-
-    Tauro's own errors pass through unchanged (their context is already precise); anything else
-    becomes a ``StreamingQueryError`` (or ``StreamingPipelineError`` for pipeline managers)
-    naming the operation and component, with the original as ``__cause__``.
-    """
-    qualname = func.__qualname__
-    component = qualname.split(".")[-2] if "." in qualname else func.__module__
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except StreamingError:
-            raise
-        except Exception as exc:
-            error_cls: type[StreamingError] = (
-                StreamingPipelineError if "Pipeline" in component else StreamingQueryError
-            )
-            node_name = _node_name_from_args(func, args, kwargs)
-            raise error_cls(
-                f"{func.__name__} failed: {type(exc).__name__}: {exc}",
-                operation=func.__name__,
-                component=component,
-                node_name=node_name,
-                details=f"{type(exc).__name__}: {exc}",
-                cause=exc,
-            ) from exc
-
-    return wrapper
-
-
-def _node_name_from_args(func: Callable[..., Any], args: Any, kwargs: Any) -> str | None:
-    try:
-        bound = inspect.signature(func).bind_partial(*args, **kwargs)
-    except TypeError:
-        return None
-    node = bound.arguments.get("node_config")
-    if isinstance(node, dict):
-        name = node.get("name")
-        return str(name) if name is not None else None
-    return None
+__all__ = [
+    "CONTEXT_KEYS",
+    "StreamingError",
+    "StreamingFormatNotSupportedError",
+    "StreamingPipelineError",
+    "StreamingPipelineValidationError",
+    "StreamingQueryError",
+    "StreamingValidationError",
+    "TauroError",
+    "create_error_context",
+    "handle_streaming_error",
+    "summarize_problems",
+]

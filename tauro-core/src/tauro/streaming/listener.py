@@ -34,7 +34,7 @@ from tauro.events import (
     QueryUnhealthyEvent,
 )
 from tauro.plugins import get_plugin_manager
-from tauro.streaming.health import (
+from tauro.streaming.health_monitor import (
     LATENCY_SPIKE,
     TERMINAL,
     UNHEALTHY,

@@ -20,17 +20,18 @@ from typing import Any
 
 from loguru import logger
 
-from tauro.events import PipelineStatusChangedEvent
-from tauro.plugins import get_plugin_manager
-from tauro.redaction import redact_text
-from tauro.session import declare_session_needs, format_uses
-from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS, DEFAULT_MONITOR_INTERVAL_SECONDS
-from tauro.streaming.context_access import ContextLike
-from tauro.streaming.exceptions import (
+from tauro.errors import (
     StreamingPipelineError,
     StreamingValidationError,
     handle_streaming_error,
 )
+from tauro.events import PipelineStatusChangedEvent
+from tauro.plugin.context import ContextLike
+from tauro.plugins import get_plugin_manager
+from tauro.redaction import redact_text
+from tauro.session import declare_session_needs, format_uses
+from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS, DEFAULT_MONITOR_INTERVAL_SECONDS
+from tauro.streaming.health_monitor import HealthState, progress_to_dict
 from tauro.streaming.pipeline_state import (
     FINISHED_PIPELINE,
     LIVE,
@@ -78,7 +79,7 @@ class StreamingPipelineManager:
         self._monitor.start()
 
     # -- public API ----------------------------------------------------------------------------
-    @handle_streaming_error
+    @handle_streaming_error(error=StreamingPipelineError)
     def start_pipeline(
         self,
         pipeline_name: str,
@@ -508,7 +509,7 @@ class StreamingPipelineManager:
                 if managed is None or node.state not in LIVE:
                     continue
                 healthy, message = managed.monitor.check_health()
-                if not healthy and message and "stalled" in message:
+                if not healthy and managed.monitor.state is HealthState.STALLED:
                     logger.warning("Query '{}' {}", managed.query_name, message)
                 if not node.is_active():
                     # The listener may not have delivered the last batches yet: count them now.
@@ -530,8 +531,6 @@ class StreamingPipelineManager:
 
 
 def _recent_progress(managed: ManagedQuery) -> list[dict[str, Any]]:
-    from tauro.streaming.health import progress_to_dict
-
     try:
         return [p for p in (progress_to_dict(r) for r in managed.query.recentProgress) if p is not None]
     except Exception:

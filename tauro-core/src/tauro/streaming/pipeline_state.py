@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from tauro.config.durations import parse_duration
+from tauro.config.names import BOUNDED_TRIGGERS
 
 if TYPE_CHECKING:
     from tauro.config.models import PipelineConfig
@@ -73,8 +74,6 @@ class NodeRun:
 
     @property
     def bounded(self) -> bool:
-        from tauro.streaming.constants import BOUNDED_TRIGGERS
-
         return self.node.normalized["streaming"]["trigger"].get("type") in BOUNDED_TRIGGERS
 
     def health(self) -> dict[str, Any]:

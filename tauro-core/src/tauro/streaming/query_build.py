@@ -9,8 +9,9 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tauro.config.schemas import to_struct_type
+from tauro.errors import StreamingQueryError, StreamingValidationError
 from tauro.redaction import first_line
-from tauro.streaming.exceptions import StreamingQueryError, StreamingValidationError
+from tauro.streaming.health_monitor import INPUT_METRIC
 from tauro.streaming.json_payload import parse_stream
 from tauro.streaming.transformations import apply_transformation, resolve_callable
 
@@ -28,9 +29,7 @@ def count_input(df: DataFrame) -> DataFrame:
     batch). For sources whose rows Spark does not count: ``numInputRows`` is 0 for Python data
     sources. The extra operator costs up to ~7% on a light query (Kafka -> parquet), so readers
     of JVM sources declare ``spark_counts_rows`` and are not observed."""
-    from pyspark.sql import functions as F
-
-    from tauro.streaming.health import INPUT_METRIC
+    from pyspark.sql import functions as F  # pyspark is heavy: imported when a query is built
 
     try:
         return df.observe(INPUT_METRIC, F.count(F.lit(1)).alias("rows"))
@@ -173,7 +172,7 @@ def build_stream(
     if section["parse_json"]:
         payload = reader.payload_column
         assert payload is not None  # validation guarantees a payload column
-        keep = getattr(reader, "parse_keep_columns", lambda _o: ())(section["options"])
+        keep = reader.parse_keep_columns(section["options"])
         df = parse_stream(df, payload, to_struct_type(section["json_schema"]), keep)
     df = watermark(df, section["watermark"], "input.watermark", node)
     df = apply_steps(df, steps, node, payload)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -11,40 +10,36 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from loguru import logger
 
-from tauro.checkpoints import CheckpointLock, resolve_checkpoint
+from tauro.checkpoints import CheckpointLock
 from tauro.config.context import context_settings
 from tauro.config.models import NodeConfig
-from tauro.config.schemas import to_struct_type
-from tauro.logging_setup import install_stdlib_bridge
-from tauro.redaction import first_line, redact_text
-from tauro.session import declare_session_needs, format_uses, prepare_session
-from tauro.streaming.constants import BOUNDED_TRIGGERS, DEFAULT_HEALTH_TIMEOUT_SECONDS
-from tauro.streaming.context_access import ContextLike, spark_of
-from tauro.streaming.exceptions import (
+from tauro.errors import (
     StreamingQueryError,
     StreamingValidationError,
     handle_streaming_error,
 )
-from tauro.streaming.health import QueryHealthMonitor, get_event_hub
-from tauro.streaming.json_payload import split_batch
-from tauro.streaming.query_build import Step, apply_steps, build_stream, writer_options
-from tauro.streaming.readers import StreamingReaderFactory
+from tauro.logging_setup import install_stdlib_bridge
+from tauro.plugin.context import ContextLike, spark_of
+from tauro.redaction import first_line, redact_text
+from tauro.session import declare_session_needs, format_uses, prepare_session
+from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS
+from tauro.streaming.dead_letters import BatchFunctionWriter, dead_letter_batches
+from tauro.streaming.health_monitor import QueryHealthMonitor
+from tauro.streaming.listener import get_event_hub
+from tauro.streaming.query_build import build_stream
+from tauro.streaming.query_plan import QueryPlan, default_query_name, plan_query
+from tauro.streaming.readers import BaseStreamingReader, StreamingReaderFactory
 from tauro.streaming.spark_errors import summarize_error
 from tauro.streaming.validators import StreamingValidator, ValidatedNode
-from tauro.streaming.writers import BaseStreamingWriter, StreamingWriterFactory, apply_trigger
+from tauro.streaming.writers import BaseStreamingWriter, StreamingWriterFactory
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
     from pyspark.sql.streaming import StreamingQuery
 
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_]")
+__all__ = ["ManagedQuery", "StreamingQueryManager", "default_query_name"]
+
 TerminatedCallback = Callable[["ManagedQuery", str | None], None]
-
-
-def default_query_name(node_name: str, pipeline_name: str | None) -> str:
-    """``<pipeline>__<node>`` reduced to ``[A-Za-z0-9_]`` (Spark's memory sink rejects dots)."""
-    raw = f"{pipeline_name}__{node_name}" if pipeline_name else node_name
-    return _UNSAFE_NAME.sub("_", raw)
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -119,7 +114,7 @@ class StreamingQueryManager:
         return StreamingValidator(self.settings["format_policy"], environment=self.settings["environment"])
 
     # -- start -------------------------------------------------------------------------------
-    @handle_streaming_error
+    @handle_streaming_error(error=StreamingQueryError)
     def create_and_start_query(
         self,
         node_config: Mapping[str, Any] | NodeConfig,
@@ -155,53 +150,56 @@ class StreamingQueryManager:
         pipeline_name: str | None,
         on_terminated: TerminatedCallback | None,
     ) -> ManagedQuery:
+        plan = plan_query(
+            node,
+            pipeline_name,
+            checkpoint_base=self.settings["checkpoint_base"],
+            output_path=self.settings["output_path"],
+        )
         # The session gets (or must already hold) what this node's formats need; each plugin
         # used prepares the session once, unused plugins never.
         uses = format_uses([node], pipeline_name)
         declare_session_needs(self.context, uses)
         spark = self.spark
         prepare_session(spark, uses=uses)
-        section, output = node.normalized["input"], node.normalized["output"]
-        streaming = node.normalized["streaming"]
-        reader = StreamingReaderFactory.create(section["format"], self.context)
-        writer = StreamingWriterFactory.create(output["format"], self.context)
-        dead_letter = section.get("dead_letter")
-        dl_writer = (
-            StreamingWriterFactory.create(dead_letter["format"], self.context) if dead_letter else None
-        )
-        self._preflight(node, spark, reader, writer, dl_writer)
-        query_name = streaming.get("query_name") or default_query_name(node.name, pipeline_name)
-        self._check_name_free(spark, query_name, node)
-        checkpoint = resolve_checkpoint(
-            node.name,
-            pipeline_name,
-            streaming.get("checkpoint_location"),
-            output["options"].get("checkpointLocation"),
-            self.settings["checkpoint_base"],
-        )
+        reader = StreamingReaderFactory.create(plan.input_format, self.context)
+        writer = StreamingWriterFactory.create(plan.output_format, self.context)
+        dl_format = plan.dead_letter_format
+        dl_writer = StreamingWriterFactory.create(dl_format, self.context) if dl_format else None
+        self._preflight(plan, spark, reader, writer, dl_writer)
+        self._check_name_free(spark, plan.query_name, node)
+        return self._start_plan(plan, spark, reader, writer, dl_writer, execution_id, on_terminated)
+
+    def _start_plan(
+        self,
+        plan: QueryPlan,
+        spark: Any,
+        reader: BaseStreamingReader,
+        writer: BaseStreamingWriter,
+        dl_writer: BaseStreamingWriter | None,
+        execution_id: str | None,
+        on_terminated: TerminatedCallback | None,
+    ) -> ManagedQuery:
+        node, query_name, checkpoint = plan.node, plan.query_name, plan.checkpoint
         self._release_finished(checkpoint)
         lock = CheckpointLock(checkpoint, execution_id=execution_id, query_name=query_name)
         lock.acquire()
         query: StreamingQuery | None = None
         try:
-            df, steps = build_stream(node, reader, dead_letters=dead_letter is not None)
-            reserved = {
-                "trigger": streaming["trigger"],
-                "output_mode": streaming["output_mode"],
-                "checkpoint_location": checkpoint,
-                "query_name": query_name,
-            }
+            df, steps = build_stream(node, reader, dead_letters=dl_writer is not None)
             holder: dict[str, ManagedQuery] = {}
-            if dead_letter is not None and dl_writer is not None:
-                process = self._dead_letter_batches(node, reader, writer, dl_writer, steps, holder)
-                stream_writer = apply_trigger(df.writeStream.foreachBatch(process), streaming["trigger"])
-                stream_writer = stream_writer.outputMode(streaming["output_mode"])
-                stream_writer = stream_writer.option("checkpointLocation", checkpoint).queryName(query_name)
-                query = stream_writer.start()
+            if dl_writer is not None:
+
+                def count_dead_letters(count: int) -> None:
+                    managed = holder.get("managed")
+                    if managed is not None:
+                        managed.dead_letters += count
+
+                process = dead_letter_batches(plan, reader, writer, dl_writer, steps, count_dead_letters)
+                query = BatchFunctionWriter(self.context, process).write(df, **plan.reserved)
             else:
-                options = writer_options(output, self.settings["output_path"])
-                self._check_sink_schema(node, writer, df, options)
-                query = writer.write(df, **options, **reserved)
+                self._check_sink_schema(node, writer, df, plan.writer_options)
+                query = writer.write(df, **plan.writer_options, **plan.reserved)
             managed = ManagedQuery(
                 node=node,
                 query=query,
@@ -215,9 +213,9 @@ class StreamingQueryManager:
                     spike_factor=self.spike_factor,
                     spike_window=self.spike_window,
                 ),
-                pipeline_name=pipeline_name,
+                pipeline_name=plan.pipeline_name,
                 execution_id=execution_id,
-                bounded=streaming["trigger"].get("type") in BOUNDED_TRIGGERS,
+                bounded=plan.bounded,
             )
             holder["managed"] = managed
             with self._lock:
@@ -226,7 +224,7 @@ class StreamingQueryManager:
                 query,
                 managed.monitor,
                 node_name=node.name,
-                pipeline_name=pipeline_name,
+                pipeline_name=plan.pipeline_name,
                 execution_id=execution_id,
                 on_terminated=lambda _qid, exc: self._terminated(managed, exc, on_terminated),
             )
@@ -257,22 +255,19 @@ class StreamingQueryManager:
 
     def _preflight(
         self,
-        node: ValidatedNode,
+        plan: QueryPlan,
         spark: Any,
-        reader: Any,
+        reader: BaseStreamingReader,
         writer: BaseStreamingWriter,
         dl_writer: BaseStreamingWriter | None,
     ) -> None:
-        from tauro.streaming.query_build import reader_options
-
-        base = self.settings["output_path"]
-        checks = [
-            ("input", reader, reader_options(node.normalized["input"])),
-            ("output", writer, writer_options(node.normalized["output"], base)),
+        node = plan.node
+        checks: list[tuple[str, BaseStreamingReader | BaseStreamingWriter, dict[str, Any]]] = [
+            ("input", reader, plan.reader_options),
+            ("output", writer, plan.writer_options),
         ]
         if dl_writer is not None:
-            dead_letter = node.normalized["input"]["dead_letter"]
-            checks.append(("input.dead_letter", dl_writer, writer_options(dead_letter, base)))
+            checks.append(("input.dead_letter", dl_writer, plan.dead_letter_options or {}))
         for field, component, options in checks:
             try:
                 component.preflight(spark, **options)
@@ -294,11 +289,8 @@ class StreamingQueryManager:
         self, node: ValidatedNode, writer: BaseStreamingWriter, df: DataFrame, options: dict[str, Any]
     ) -> None:
         """The sink's verdict on the final schema, before ``start()`` (a writer's ``check_schema``)."""
-        check = getattr(writer, "check_schema", None)
-        if not callable(check):
-            return  # a writer that does not derive from BaseStreamingWriter
         try:
-            check(df.schema, **dict(options))
+            writer.check_schema(df.schema, **dict(options))
         except StreamingValidationError as exc:
             field = exc.field or ""
             raise StreamingValidationError(
@@ -328,43 +320,6 @@ class StreamingQueryManager:
                     operation="create_and_start_query",
                     component="StreamingQueryManager",
                 )
-
-    def _dead_letter_batches(
-        self,
-        node: ValidatedNode,
-        reader: Any,
-        writer: BaseStreamingWriter,
-        dl_writer: BaseStreamingWriter,
-        steps: list[Step],
-        holder: dict[str, ManagedQuery],
-    ) -> Callable[[DataFrame, int], None]:
-        section = node.normalized["input"]
-        schema = to_struct_type(section["json_schema"])
-        payload = str(reader.payload_column)
-        metadata = tuple(reader.metadata_columns)
-        keep = tuple(getattr(reader, "parse_keep_columns", lambda _o: ())(section["options"]))
-        out_options = writer_options(node.normalized["output"], self.settings["output_path"])
-        dl_options = writer_options(section["dead_letter"], self.settings["output_path"])
-
-        def process(batch: DataFrame, batch_id: int) -> None:
-            batch.persist()
-            try:
-                good, bad = split_batch(batch, payload, schema, metadata, batch_id, node.name, keep)
-                bad = bad.persist()
-                try:
-                    count = bad.count()
-                    if count:
-                        dl_writer.write_batch(bad, batch_id, **dl_options)
-                        managed = holder.get("managed")
-                        if managed is not None:
-                            managed.dead_letters += count
-                finally:
-                    bad.unpersist()
-                writer.write_batch(apply_steps(good, steps, node, payload), batch_id, **out_options)
-            finally:
-                batch.unpersist()
-
-        return process
 
     # -- termination and stop ------------------------------------------------------------------
     def _terminated(

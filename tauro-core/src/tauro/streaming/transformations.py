@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.config.converter import did_you_mean
 from tauro.config.models import FunctionConfig
-from tauro.streaming.exceptions import StreamingValidationError
+from tauro.errors import StreamingValidationError
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

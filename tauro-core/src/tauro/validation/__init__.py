@@ -1,0 +1,1 @@
+"""Validation of nodes and pipelines, one module per phase; ``StreamingValidator`` runs them."""
