@@ -93,3 +93,116 @@ def test_kafka_to_delta_pipeline_runs_without_broker_or_tables(medallion: Path, 
     assert letter["node"] == "bronze"
     assert not Path("/data/orders_bronze").exists()
     assert result.status["status"] == "completed"
+
+
+USER_TRANSFORMS = '''
+from tauro.streaming.transformations import TransformationRegistry
+
+
+def to_cents(df):
+    return df.selectExpr("id", "CAST(round(amount * 100) AS BIGINT) AS cents")
+
+
+TransformationRegistry.register("to_cents", to_cents)
+'''
+
+USER_TESTS = '''
+import json
+
+PIPELINE = {
+    "name": "payments",
+    "nodes": [
+        {
+            "name": "cents",
+            "input": {
+                "format": "kafka",
+                "options": {"kafka.bootstrap.servers": "127.0.0.1:1", "subscribe": "payments"},
+                "parse_json": True,
+                "json_schema": "id BIGINT, amount DOUBLE",
+            },
+            "transforms": ["to_cents"],
+            "output": {
+                "format": "kafka",
+                "options": {"kafka.bootstrap.servers": "127.0.0.1:1", "topic": "cents"},
+            },
+        }
+    ],
+}
+ROWS = [{"value": json.dumps({"id": 1, "amount": 2.5})}, {"value": json.dumps({"id": 2, "amount": 0.1})}]
+
+
+def test_right_expectation(tauro_pipeline):
+    result = tauro_pipeline(PIPELINE, inputs={"cents": ROWS}, imports=["transforms.py"])
+    assert sorted(result.rows("cents"), key=lambda r: r["id"]) == [
+        {"id": 1, "cents": 250},
+        {"id": 2, "cents": 10},
+    ]
+
+
+def test_wrong_expectation(tauro_pipeline):
+    result = tauro_pipeline(PIPELINE, inputs={"cents": ROWS}, imports=["transforms.py"])
+    assert result.rows("cents") == [{"id": 1, "cents": 2}]
+'''
+
+
+def test_a_users_test_module_passes_and_a_wrong_expectation_fails(
+    pytester: pytest.Pytester, spark: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(transforms=USER_TRANSFORMS, test_payments=USER_TESTS)
+    monkeypatch.chdir(pytester.path)
+    # In-process: the user's tests share this run's Spark session (tauro_spark reuses it).
+    result = pytester.runpytest("-p", "no:cacheprovider", "test_payments.py")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_wrong_expectation*", "*assert*cents*"])
+    assert spark.range(1).count() == 1  # the shared session is still up
+
+
+def test_the_plugin_loads_without_spark_and_prefixes_its_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_load="""
+import sys
+
+def test_no_spark_at_load(request):
+    assert "pyspark" not in sys.modules
+    assert request.config.pluginmanager.has_plugin("tauro")
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--fixtures", "test_load.py")
+    names = [line.split()[0] for line in result.stdout.lines if line.startswith("tauro_")]
+    assert sorted(names) == ["tauro_context", "tauro_pipeline", "tauro_spark", "tauro_spark_conf"]
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_load.py")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_failing_node_fails_the_run_with_its_error(tauro_pipeline: Any) -> None:
+    def explode(df: Any) -> Any:
+        from pyspark.sql import functions as F
+
+        fail = F.udf(lambda v: 1 // 0, "int")
+        return df.withColumn("boom", fail(F.col("id")))
+
+    TransformationRegistry.register("explode", explode)
+    config = {
+        "name": "fragile",
+        "nodes": [
+            {
+                "name": "boom",
+                "input": {"format": "delta_stream", "path": "/nowhere/events"},
+                "transforms": ["explode"],
+                "output": {"format": "console"},
+            }
+        ],
+    }
+    with pytest.raises(PipelineFailed, match="boom: failed") as failed:
+        tauro_pipeline(config, inputs={"boom": Rows([{"id": 1}], schema="id BIGINT")})
+    assert "ZeroDivisionError" in str(failed.value) or "division" in str(failed.value)
+    assert failed.value.result.rows("boom") == []
+
+
+def test_inputs_must_name_pipeline_nodes(tauro_pipeline: Any) -> None:
+    config = {
+        "name": "p",
+        "nodes": [{"name": "a", "input": {"format": "rate"}, "output": {"format": "console"}}],
+    }
+    with pytest.raises(KeyError, match="nodes that are not in pipeline 'p': b"):
+        tauro_pipeline(config, inputs={"b": [{"id": 1}]})

@@ -50,11 +50,13 @@ def tauro_spark(
     tauro_spark_conf: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SparkSession]:
     """The run's local Spark session (``local[2]``), with every installed plugin's packages."""
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        yield active  # somebody else's session: theirs to stop
+    if SparkContext._active_spark_context is not None:
+        # A session opened by the project's own fixture (or an outer pytest run): share it,
+        # since one process holds one SparkContext; its owner stops it.
+        yield SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
         return
     from tauro.config.context import Context
 
