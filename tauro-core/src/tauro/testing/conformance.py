@@ -65,6 +65,8 @@ class FormatConformance:
     #: The plugin that must register it: its ``tauro.plugins`` entry-point name ("builtin" for
     #: core's own formats). None skips the owner check.
     plugin: ClassVar[str | None] = None
+    #: The writer's format name when it differs from the reader's (``file_stream`` / ``file``).
+    writer_format: ClassVar[str | None] = None
     #: What the format provides: a reader ("input"), a writer ("output"), or both.
     roles: ClassVar[tuple[str, ...]] = ("input", "output")
     #: A valid input / output section without ``format`` (placeholders filled from ``target``).
@@ -109,7 +111,8 @@ class FormatConformance:
         return {"format": self.format, **_format_strings(copy.deepcopy(dict(self.input)), target)}
 
     def output_section(self, target: Mapping[str, Any]) -> dict[str, Any]:
-        return {"format": self.format, **_format_strings(copy.deepcopy(dict(self.output)), target)}
+        fmt = self.writer_format or self.format
+        return {"format": fmt, **_format_strings(copy.deepcopy(dict(self.output)), target)}
 
     def _provides(self, role: str) -> bool:
         return role in self.roles
@@ -141,7 +144,7 @@ class FormatConformance:
 
         if role == "input":
             return StreamingReaderFactory.get_reader_class(self.format)
-        return StreamingWriterFactory.get_writer_class(self.format)
+        return StreamingWriterFactory.get_writer_class(self.writer_format or self.format)
 
     def _roles(self) -> list[str]:
         unknown = sorted(set(self.roles) - {"input", "output"})
@@ -156,12 +159,13 @@ class FormatConformance:
         for role in self._roles():
             table = registry.readers if role == "input" else registry.writers
             kind = "reader" if role == "input" else "writer"
-            assert self.format in table, (
-                f"no {kind} is registered for format '{self.format}'; registered: {', '.join(sorted(table))}"
+            name = self.format if role == "input" else self.writer_format or self.format
+            assert name in table, (
+                f"no {kind} is registered for format '{name}'; registered: {', '.join(sorted(table))}"
             )
-            owner = (registry.reader if role == "input" else registry.writer)(self.format).plugin
+            owner = (registry.reader if role == "input" else registry.writer)(name).plugin
             if self.plugin is not None:
-                assert owner == self.plugin, f"the {kind} of '{self.format}' is registered by '{owner}'"
+                assert owner == self.plugin, f"the {kind} of '{name}' is registered by '{owner}'"
         if self.plugin not in (None, "builtin"):
             from importlib.metadata import entry_points
 
