@@ -206,3 +206,56 @@ def test_inputs_must_name_pipeline_nodes(tauro_pipeline: Any) -> None:
     }
     with pytest.raises(KeyError, match="nodes that are not in pipeline 'p': b"):
         tauro_pipeline(config, inputs={"b": [{"id": 1}]})
+
+
+BROKEN_PLUGIN_TESTS = '''
+from tauro.testing import FormatConformance
+
+
+class TestAcmeConformance(FormatConformance):
+    format = "acme"
+    plugin = "acme"
+    roles = ("input",)
+    input = {"options": {"queue": "q1"}}
+'''
+
+
+class _AcmeReader:
+    """A reader breaking the contract: tuple optional_options, unchecked unknown options, and
+    a preflight that crashes instead of raising a validation error."""
+
+    @staticmethod
+    def cls() -> type:
+        from tauro.streaming.readers import BaseStreamingReader
+
+        class AcmeReader(BaseStreamingReader):
+            required_options = ("queue",)
+            optional_options = ("region",)  # type: ignore[assignment]
+
+            def preflight(self, spark: Any, **options: Any) -> None:
+                raise RuntimeError("could not reach acme")
+
+        return AcmeReader
+
+
+class _AcmePlugin:
+    from tauro import hookimpl
+
+    @hookimpl
+    def tauro_register_readers(self, registry: Any) -> None:
+        registry.add("acme", _AcmeReader.cls())
+
+
+def test_the_conformance_suite_fails_a_plugin_that_breaks_the_contract(
+    pytester: pytest.Pytester, register_plugin: Any, spark: Any
+) -> None:
+    register_plugin(_AcmePlugin(), "acme")
+    pytester.makepyfile(test_acme=BROKEN_PLUGIN_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rA", "-k", "not round_trip", "test_acme.py")
+    result.assert_outcomes(passed=2, failed=4, skipped=1, deselected=1)
+    text = result.stdout.str()
+    assert "no entry point 'acme' in group 'tauro.plugins'" in text
+    assert "optional_options must be a mapping" in text
+    assert "tauroConformanceUnknownOption' passed validation without an error" in text
+    assert "could not reach acme" in text
+    result.stdout.fnmatch_lines(["PASSED *test_valid_sections_validate*", "PASSED *test_missing_required*"])
