@@ -95,7 +95,7 @@ def test_kafka_to_delta_pipeline_runs_without_broker_or_tables(medallion: Path, 
     assert result.status["status"] == "completed"
 
 
-USER_TRANSFORMS = '''
+USER_TRANSFORMS = """
 from tauro.streaming.transformations import TransformationRegistry
 
 
@@ -104,9 +104,9 @@ def to_cents(df):
 
 
 TransformationRegistry.register("to_cents", to_cents)
-'''
+"""
 
-USER_TESTS = '''
+USER_TESTS = """
 import json
 
 PIPELINE = {
@@ -142,7 +142,7 @@ def test_right_expectation(tauro_pipeline):
 def test_wrong_expectation(tauro_pipeline):
     result = tauro_pipeline(PIPELINE, inputs={"cents": ROWS}, imports=["transforms.py"])
     assert result.rows("cents") == [{"id": 1, "cents": 2}]
-'''
+"""
 
 
 def test_a_users_test_module_passes_and_a_wrong_expectation_fails(
@@ -208,7 +208,7 @@ def test_inputs_must_name_pipeline_nodes(tauro_pipeline: Any) -> None:
         tauro_pipeline(config, inputs={"b": [{"id": 1}]})
 
 
-BROKEN_PLUGIN_TESTS = '''
+BROKEN_PLUGIN_TESTS = """
 from tauro.testing import FormatConformance
 
 
@@ -217,7 +217,7 @@ class TestAcmeConformance(FormatConformance):
     plugin = "acme"
     roles = ("input",)
     input = {"options": {"queue": "q1"}}
-'''
+"""
 
 
 class _AcmeReader:

@@ -30,7 +30,7 @@ class TestKafkaConformance(FormatConformance):
         "options": {"kafka.bootstrap.servers": "{bootstrap}", "topic": "{topic}"}
     }
     secret_options: ClassVar[dict[str, str]] = {
-        "kafka.sasl.jaas.config": 'org.apache.kafka.common.security.plain.PlainLoginModule required '
+        "kafka.sasl.jaas.config": "org.apache.kafka.common.security.plain.PlainLoginModule required "
         'username="u" password="conformance-s3cret";',
         "kafka.ssl.truststore.password": "conformance-truststore-pw",
     }

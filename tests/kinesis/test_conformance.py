@@ -44,4 +44,8 @@ class TestKinesisConformance(FormatConformance):
     def target(self, kinesis_endpoint: str) -> dict[str, Any]:
         from .emulators import SECRET_KEY
 
-        return {"endpoint": kinesis_endpoint, "stream": create_stream(kinesis_endpoint, 1), "secret": SECRET_KEY}
+        return {
+            "endpoint": kinesis_endpoint,
+            "stream": create_stream(kinesis_endpoint, 1),
+            "secret": SECRET_KEY,
+        }

@@ -37,7 +37,15 @@ _LAZY = {
     "run_pipeline": "tauro.testing.pipeline",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "FormatConformance",
+    "PipelineFailed",
+    "PipelineResult",
+    "PipelineRunner",
+    "Rows",
+    "from_output",
+    "run_pipeline",
+]
 
 
 def __getattr__(name: str) -> Any:

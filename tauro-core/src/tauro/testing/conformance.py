@@ -117,7 +117,9 @@ class FormatConformance:
     def _provides(self, role: str) -> bool:
         return role in self.roles
 
-    def _node(self, target: Mapping[str, Any], role: str, section: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def _node(
+        self, target: Mapping[str, Any], role: str, section: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """A node exercising one side of the format; the other side is a neutral builtin."""
         if role == "input":
             return {
@@ -138,7 +140,7 @@ class FormatConformance:
         report = StreamingValidator().validate_streaming_node_config(node, require_output=True)
         return list(report.warnings)
 
-    def _component(self, role: str) -> type:
+    def _component(self, role: str) -> Any:
         from tauro.streaming.readers import StreamingReaderFactory
         from tauro.streaming.writers import StreamingWriterFactory
 
@@ -206,9 +208,9 @@ class FormatConformance:
                 assert isinstance(cls.spark_counts_rows, bool), f"{where}.spark_counts_rows must be a bool"
             else:
                 modes = cls.supported_output_modes
-                assert modes is None or (isinstance(modes, frozenset | set) and set(modes) <= _OUTPUT_MODES), (
-                    f"{where}.supported_output_modes must be None or a subset of {sorted(_OUTPUT_MODES)}"
-                )
+                assert modes is None or (
+                    isinstance(modes, frozenset | set) and set(modes) <= _OUTPUT_MODES
+                ), f"{where}.supported_output_modes must be None or a subset of {sorted(_OUTPUT_MODES)}"
 
     # -- validation contract -------------------------------------------------------------------
     def test_valid_sections_validate(self, target: Mapping[str, Any]) -> None:
@@ -301,7 +303,9 @@ class FormatConformance:
             normalized = report.nodes[0].normalized
             component = self._component(role)(tauro_context)
             options = (
-                reader_options(normalized["input"]) if role == "input" else writer_options(normalized["output"])
+                reader_options(normalized["input"])
+                if role == "input"
+                else writer_options(normalized["output"])
             )
             try:
                 component.preflight(spark, **options)
@@ -362,8 +366,8 @@ class FormatConformance:
         if expected is None:
             return
         columns = sorted({c for row in expected for c in row})
-        got = sorted((repr([_plain(r.get(c)) for c in columns]) for r in result.rows("read")))
-        want = sorted((repr([_plain(r.get(c)) for c in columns]) for r in expected))
+        got = sorted(repr([_plain(r.get(c)) for c in columns]) for r in result.rows("read"))
+        want = sorted(repr([_plain(r.get(c)) for c in columns]) for r in expected)
         assert got == want, f"read back {columns}: {got}, expected {want}"
 
 

@@ -155,9 +155,7 @@ def load_pipeline(config: Any, pipeline: str | None = None) -> tuple[str, dict[s
     elif isinstance(config, Mapping):
         raw = config
     else:
-        raise TypeError(
-            f"a pipeline is a path to a YAML/JSON file or a mapping, not {type(config).__name__}"
-        )
+        raise TypeError(f"a pipeline is a path to a YAML/JSON file or a mapping, not {type(config).__name__}")
     selected, body = select_pipeline(raw, pipeline)
     if not isinstance(body, Mapping):
         raise TypeError(f"the pipeline must be a mapping, not {type(body).__name__}")
@@ -308,14 +306,18 @@ class PipelineRunner:
                 f"inputs name nodes that are not in pipeline '{name}': {', '.join(unknown)}; "
                 f"nodes: {', '.join(validated)}"
             )
-        collected = set(validated) if collect == ALL else set([collect] if isinstance(collect, str) else collect)
+        collected = (
+            set(validated) if collect == ALL else set([collect] if isinstance(collect, str) else collect)
+        )
         missing = sorted(collected - set(validated))
         if missing:
             raise KeyError(f"collect names nodes that are not in pipeline '{name}': {', '.join(missing)}")
 
         run_number = next(_run_numbers)
         plugin = f"tauro.testing#{run_number}"
-        base = Path(getattr(self.context, "base_dir", Path.cwd() / ".tauro")) / "testing" / f"run-{run_number}"
+        base = (
+            Path(getattr(self.context, "base_dir", Path.cwd() / ".tauro")) / "testing" / f"run-{run_number}"
+        )
         outputs: dict[str, Collector] = {}
         dead_letters: dict[str, Collector] = {}
         raw["streaming"] = _bounded(raw.get("streaming"))
@@ -381,7 +383,10 @@ class PipelineRunner:
         section = node.get("input")
         if isinstance(section, dict) and section.get("dead_letter") is not None:
             dl = dead_letters[checked.name] = Collector()
-            node["input"] = {**section, "dead_letter": {"format": "foreach_batch", "options": {"function": dl}}}
+            node["input"] = {
+                **section,
+                "dead_letter": {"format": "foreach_batch", "options": {"function": dl}},
+            }
 
     @staticmethod
     def _replacement(
@@ -443,8 +448,9 @@ def _failure(status: Mapping[str, Any], finished: bool, timeout: float) -> str |
     nodes = status.get("query_statuses") or {}
     failed = {n: s for n, s in nodes.items() if s.get("state") in ("failed", "blocked")}
     if not finished:
-        return f"pipeline '{status.get('pipeline_name')}' did not complete within {timeout:g} s; " + ", ".join(
-            f"{n}: {s.get('state')}" for n, s in nodes.items()
+        return (
+            f"pipeline '{status.get('pipeline_name')}' did not complete within {timeout:g} s; "
+            + ", ".join(f"{n}: {s.get('state')}" for n, s in nodes.items())
         )
     if failed or status.get("status") == "error":
         lines = [f"pipeline '{status.get('pipeline_name')}' ended with status {status.get('status')}"]

@@ -97,4 +97,3 @@ def tauro_pipeline(tauro_context: Context) -> Iterator[PipelineRunner]:
     for query in spark.streams.active:
         if query.id not in before:
             query.stop()
-
