@@ -228,10 +228,10 @@ class FormatConformance:
         for role in self._roles():
             for field in self._required_fields(role):
                 section = self.input_section(target) if role == "input" else self.output_section(target)
-                *parents, leaf = field.split(".")
-                holder: Any = section
-                for part in parents:
-                    holder = holder.get(part, {})
+                # "options.kafka.bootstrap.servers": option names may hold dots themselves.
+                key, _, option = field.partition(".")
+                holder: Any = section.get(key, {}) if option else section
+                leaf = option or key
                 assert leaf in holder, (
                     f"{field} is listed as required but the valid {role} section does not set it"
                 )
