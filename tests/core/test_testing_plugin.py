@@ -221,8 +221,8 @@ class TestAcmeConformance(FormatConformance):
 
 
 class _AcmeReader:
-    """A reader breaking the contract: tuple optional_options, unchecked unknown options, and
-    a preflight that crashes instead of raising a validation error."""
+    """A reader breaking the contract: metadata columns in a list, unknown options unchecked,
+    and a preflight that crashes instead of raising a validation error."""
 
     @staticmethod
     def cls() -> type:
@@ -230,7 +230,7 @@ class _AcmeReader:
 
         class AcmeReader(BaseStreamingReader):
             required_options = ("queue",)
-            optional_options = ("region",)  # type: ignore[assignment]
+            metadata_columns = ["queue"]  # type: ignore[assignment]
 
             def preflight(self, spark: Any, **options: Any) -> None:
                 raise RuntimeError("could not reach acme")
@@ -255,7 +255,7 @@ def test_the_conformance_suite_fails_a_plugin_that_breaks_the_contract(
     result.assert_outcomes(passed=2, failed=4, skipped=1, deselected=1)
     text = result.stdout.str()
     assert "no entry point 'acme' in group 'tauro.plugins'" in text
-    assert "optional_options must be a mapping" in text
+    assert "metadata_columns must be a tuple" in text
     assert "tauroConformanceUnknownOption' passed validation without an error" in text
     assert "could not reach acme" in text
     result.stdout.fnmatch_lines(["PASSED *test_valid_sections_validate*", "PASSED *test_missing_required*"])
