@@ -259,3 +259,30 @@ def test_the_conformance_suite_fails_a_plugin_that_breaks_the_contract(
     assert "tauroConformanceUnknownOption' passed validation without an error" in text
     assert "could not reach acme" in text
     result.stdout.fnmatch_lines(["PASSED *test_valid_sections_validate*", "PASSED *test_missing_required*"])
+
+
+def test_uncollected_outputs_write_for_real_and_dataframes_are_inputs(
+    tauro_pipeline: Any, spark: Any, tmp_path: Path
+) -> None:
+    from pyspark.testing import assertDataFrameEqual
+
+    config = {
+        "name": "split",
+        "nodes": [
+            {
+                "name": "to_files",
+                "input": {"format": "kafka", "options": {"kafka.bootstrap.servers": "x:1", "subscribe": "t"}},
+                "output": {"format": "parquet", "path": str(tmp_path / "out")},
+            },
+            {
+                "name": "kept",
+                "input": {"format": "delta", "path": str(tmp_path / "missing")},
+                "output": {"format": "console"},
+            },
+        ],
+    }
+    frame = spark.createDataFrame([(1, "a"), (2, "b")], "id BIGINT, name STRING")
+    result = tauro_pipeline(config, inputs={"to_files": frame, "kept": frame}, collect=["kept"])
+    assert set(result.outputs) == {"kept"}
+    assertDataFrameEqual(result.dataframe(spark, "kept"), frame)
+    assertDataFrameEqual(spark.read.parquet(str(tmp_path / "out")), frame)
