@@ -309,6 +309,8 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
     local = context.master.startswith("local")
     if local and "spark.pyspark.python" not in conf and not os.environ.get("PYSPARK_PYTHON"):
         conf["spark.pyspark.python"] = sys.executable
+        # PySpark's SparkContext takes its workers' interpreter from this variable alone.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     for key, value in conf.items():
         builder = builder.config(key, value)
     logger.info(

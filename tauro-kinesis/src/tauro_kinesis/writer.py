@@ -69,6 +69,10 @@ class KinesisStreamingWriter(BaseStreamingWriter):
         sink = {k: v for k, v in options.items() if k not in RESERVED_KEYWORDS}
         _require_columns(df, _sink_options(sink), "output.")
         register_kinesis_source(df.sparkSession)
+        # Spark finds a Python data source sink through the thread's active session, and a
+        # pipeline starts its queries on its own thread, where none is set yet.
+        session = df.sparkSession
+        session._jvm.org.apache.spark.sql.SparkSession.setActiveSession(session._jsparkSession)
         return super().write(df, **options)
 
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:
