@@ -14,13 +14,13 @@ One process for all four keeps the crash loop to six JVM starts in the whole sui
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
 import threading
-import json
 import time
 from collections import Counter
 from pathlib import Path
