@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.install_venv import fresh_venv
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("TAURO_CACHE", Path.home() / ".cache" / "tauro"))
@@ -29,14 +30,7 @@ def run(
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    wheels = sorted((CACHE / "wheels").glob("pyspark-4.2.0-*.whl"))
-    if not wheels:
-        pytest.fail("the cached pyspark wheel is missing; run the tests through ./dev test")
-    path = tmp_path_factory.mktemp("venv")
-    run(sys.executable, "-m", "venv", path)
-    pip = [path / "bin" / "python", "-m", "pip", "install", "--quiet", "--find-links", str(CACHE / "wheels")]
-    run(*pip, REPO / "tauro-core")
-    return path
+    return fresh_venv(tmp_path_factory, "tauro-core")
 
 
 def tauro(
