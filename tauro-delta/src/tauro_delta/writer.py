@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from tauro.plugin import BaseStreamingWriter, StreamingValidationError, current_query_id, is_true
 from tauro_delta.merge import merge_batch
 from tauro_delta.options import CDF_COLUMNS, MERGE_KEYS, SEQUENCE_BY, parse_columns, split_sink_options
-from tauro_delta.tables import COMPONENT, create_table, register_table, require_delta_session, table_location
+from tauro_delta.tables import (
+    COMPONENT,
+    create_table,
+    is_delta_table,
+    register_table,
+    require_delta_session,
+    table_location,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -52,15 +59,26 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         self._prepared_path: str | None = None
 
     def prepare_table(self, schema: StructType, options: Mapping[str, Any]) -> str:
-        """Resolve and create the table; check the stream's columns fit it. Returns its path."""
+        """Resolve the table and create it where it must exist before the first batch; check the
+        stream's columns fit it. Returns its path.
+
+        A merge needs its target, table properties (Change Data Feed) belong in the table's first
+        version, and a named table is registered by name at once, so these are created now. A
+        plain append to a path is created by Delta's sink with its first commit, as a
+        hand-written query does: creating it first costs a commit per start.
+        """
         from delta.tables import DeltaTable
 
         spark = self.spark
         path = table_location(options, self.context, spark)
         tauro, properties, spark_options = split_sink_options(options)
-        columns = table_schema(schema, merging=bool(tauro.get(MERGE_KEYS)))
-        created = create_table(spark, path, columns, options.get("partition_by"), properties)
-        if not created and not (
+        merging = bool(tauro.get(MERGE_KEYS))
+        columns = table_schema(schema, merging=merging)
+        if merging or properties or options.get("table_name"):
+            existed = not create_table(spark, path, columns, options.get("partition_by"), properties)
+        else:
+            existed = is_delta_table(spark, path)
+        if existed and not (
             is_true(spark_options, "mergeSchema") or is_true(spark_options, "overwriteSchema")
         ):
             present = {f.name.lower() for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
