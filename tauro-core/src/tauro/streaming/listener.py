@@ -428,10 +428,12 @@ class QueryEventHub:
 
     def _finish(self, entry: _Tracked, exception: str | None) -> None:
         entry.terminated = True
-        self._call(entry.on_terminated, entry.query_id, exception)
+        # Plugins hear of the end first: once a node's owner sees it (and a pipeline reports the
+        # node done), every observer has been told.
         self._hook(
             "tauro_after_query_terminated", QueryTerminatedEvent(**entry.event_fields(), exception=exception)
         )
+        self._call(entry.on_terminated, entry.query_id, exception)
 
     @staticmethod
     def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
