@@ -95,7 +95,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
     install_repo(session)
-    session.install("mypy>=1.10", "types-PyYAML")
+    session.install("mypy>=1.10", "types-PyYAML", "pytest>=8")
     session.run("mypy")
 
 

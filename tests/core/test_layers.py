@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "tauro.events": 0,
     "tauro.logging_setup": 0,
     "tauro.ivy_settings": 0,
+    "tauro.package_resolution": 0,
     # 1: the plugin API
     "tauro": 1,
     "tauro.plugin": 1,

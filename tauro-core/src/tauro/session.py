@@ -20,6 +20,7 @@ from loguru import logger
 
 from tauro.errors import StreamingValidationError
 from tauro.ivy_settings import ivy_settings_file
+from tauro.package_resolution import packages_error
 from tauro.plugins import TauroPluginManager, get_plugin_manager
 from tauro.spark_settings import (
     JOINABLE_KEYS,
@@ -319,7 +320,13 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
         context.master,
         ", ".join(packages) or "none",
     )
-    return builder.getOrCreate()
+    try:
+        return builder.getOrCreate()
+    except Exception as error:
+        # With packages, a launcher that exits is Ivy failing far more often than anything else.
+        if packages and "JAVA_GATEWAY_EXITED" in str(error):
+            raise packages_error(packages, conf, error) from error
+        raise
 
 
 def is_connect_session(spark: Any) -> bool:

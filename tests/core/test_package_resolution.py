@@ -1,0 +1,50 @@
+"""A package that cannot be fetched: Tauro's error names it, the repositories Ivy asked and the
+fix, instead of pyspark's bare JAVA_GATEWAY_EXITED."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = """
+import json
+from tauro.config.context import Context
+from tauro.package_resolution import SparkPackagesError
+context = Context(spark_conf={
+    "spark.jars.packages": "org.example.nowhere:unfetchable_2.13:9.9.9",
+    "spark.jars.repositories": "http://127.0.0.1:9/mirror",
+})
+try:
+    context.spark
+except SparkPackagesError as error:
+    print(json.dumps({"message": str(error), "field": error.field, "context": error.context}))
+"""
+
+
+def test_an_unfetchable_package_names_itself_the_repositories_and_the_fix(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),  # an empty Ivy cache
+        "TAURO_CACHE": str(tmp_path / "cache"),
+        "TAURO_MAVEN_CENTRAL": "http://127.0.0.1:9/central/",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip(), f"no SparkPackagesError; stderr: {done.stderr[-3000:]}"
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    message = found["message"]
+    assert "org.example.nowhere:unfetchable_2.13:9.9.9" in message
+    assert "http://127.0.0.1:9/central/" in message and "http://127.0.0.1:9/mirror" in message
+    assert "spark.jars.repositories" in message and "spark.jars.ivySettings" in message
+    assert found["field"] == "spark.jars.packages"
+    assert found["context"]["details"]["repositories"] == [
+        "http://127.0.0.1:9/central/",
+        "http://127.0.0.1:9/mirror",
+    ]
+    # Ivy's own report stays where Spark writes it.
+    assert "unresolved dependency" in done.stderr

@@ -1,0 +1,98 @@
+"""Spark packages resolve whatever the local Maven repository holds, and without network once
+fetched: the medallion demo (Delta's package) runs with POM-only entries planted in the Maven
+repository Java's ``user.home`` points at, then again with the network blocked (``unshare -rn``,
+Ivy's cache warm)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+DEMO = REPO / "examples" / "medallion"
+EVENTS = 1_000
+# Artifacts Maven leaves as a bare POM after a lost version conflict; Spark's default Ivy chain
+# reads ~/.m2 first and stops at them with "download failed".
+POM_ONLY = (
+    ("org.slf4j", "slf4j-api", "2.0.13"),
+    ("org.xerial.snappy", "snappy-java", "1.1.10.7"),
+    ("com.google.code.findbugs", "jsr305", "3.0.2"),
+)
+
+
+def plant_pom_only(m2: Path) -> None:
+    for group, artifact, version in POM_ONLY:
+        folder = m2 / "repository" / Path(*group.split(".")) / artifact / version
+        folder.mkdir(parents=True)
+        (folder / f"{artifact}-{version}.pom").write_text(
+            "<project><modelVersion>4.0.0</modelVersion>"
+            f"<groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
+            f"<version>{version}</version></project>"
+        )
+
+
+def offline_available() -> bool:
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return False
+    return subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.timeout(600)
+def test_demo_runs_with_pom_only_maven_entries_and_again_offline(tmp_path: Path) -> None:
+    if not offline_available():
+        pytest.skip("unshare -rn is not permitted here")
+    home = tmp_path / "home"
+    plant_pom_only(home / ".m2")
+    # Ivy's cache is the test session's (warm); everything else Java and Tauro keep is new.
+    ivy = Path.home() / ".ivy2.5.2"
+    ivy.mkdir(exist_ok=True)
+    (home / ".ivy2.5.2").symlink_to(ivy)
+    landing, base = tmp_path / "landing", tmp_path / "demo"
+    subprocess.run(
+        [sys.executable, str(DEMO / "generate.py"), str(landing), "--events", str(EVENTS), "--files", "2"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "TAURO_CACHE": str(tmp_path / "cache"),
+        "TAURO_DEMO_BASE": str(base),
+        "LANDING": str(landing),
+        "JAVA_TOOL_OPTIONS": f"-Duser.home={home}",
+    }
+    tauro = Path(sys.executable).parent / "tauro"
+    run = (
+        f"{tauro} run {DEMO / 'pipeline.yaml'} --import {DEMO / 'transforms.py'} "
+        f"--context {DEMO / 'context.yaml'}"
+    )
+    summary = f"{sys.executable} {DEMO / 'summary.py'} {base / 'warehouse'}"
+    first = subprocess.run(["sh", "-c", run], env=env, capture_output=True, text=True, timeout=400)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert "completed" in first.stdout
+    # No network at all: only the loopback the driver talks to itself on.
+    offline = f"ip link set lo up && {run} && {summary}"
+    second = subprocess.run(
+        ["unshare", "-rn", "sh", "-c", offline], env=env, capture_output=True, text=True, timeout=400
+    )
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-2000:]
+    assert "completed" in second.stdout
+    sys.path.insert(0, str(DEMO))
+    try:
+        from generate import expected
+    finally:
+        sys.path.remove(str(DEMO))
+    tables = dict(
+        line.split()
+        for line in second.stdout.split("rows per table")[1].split("gold:")[0].splitlines()
+        if line.strip()
+    )
+    counts = {table: int(rows.replace(",", "")) for table, rows in tables.items()}
+    assert {t: counts[t] for t in expected(EVENTS)} == expected(EVENTS)
