@@ -30,9 +30,14 @@ def tauro_cache() -> Path:
     return Path(os.environ.get("TAURO_CACHE", Path.home() / ".cache" / "tauro"))
 
 
+def ivy_home() -> Path:
+    """Where Ivy keeps what it fetched (Spark 4's default ``spark.jars.ivy``)."""
+    return Path.home() / ".ivy2.5.2"
+
+
 def ivy_settings_file() -> str:
     """Write (once) and return the settings file Tauro gives ``spark.jars.ivySettings``."""
-    cache = Path.home() / ".ivy2.5.2" / "cache"
+    cache = ivy_home() / "cache"
     text = _TEMPLATE.format(cache=cache, central=CENTRAL)
     path = tauro_cache() / "ivy" / "ivysettings.xml"
     if not path.exists() or path.read_text() != text:

@@ -8,10 +8,9 @@ report on standard error and exits, and pyspark says only ``JAVA_GATEWAY_EXITED`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from tauro.errors import StreamingError
-from tauro.ivy_settings import CENTRAL, ivy_settings_file
+from tauro.ivy_settings import CENTRAL, ivy_home, ivy_settings_file
 
 
 class SparkPackagesError(StreamingError):
@@ -31,14 +30,13 @@ def packages_error(
     packages: Sequence[str], conf: Mapping[str, str], cause: BaseException
 ) -> SparkPackagesError:
     repos = repositories_tried(conf)
-    ivy_cache = Path.home() / ".ivy2.5.2"
     return SparkPackagesError(
         "Spark did not start: its JVM exited while resolving the Spark packages "
         f"{', '.join(packages)} (Ivy asked {', '.join(repos)}). "
         "Ivy's report ('unresolved dependency: ...') is in Spark's output (for `tauro run`, the "
         "run's run.log). To fix: let this machine reach those repositories (or a proxy), or set "
         "spark.jars.repositories to a mirror that serves them, or spark.jars.ivySettings to your "
-        f"own Ivy settings; packages fetched once are kept in {ivy_cache}, so later runs work "
+        f"own Ivy settings; packages fetched once are kept in {ivy_home()}, so later runs work "
         "without network.",
         operation="start SparkSession",
         component="SparkSession",
