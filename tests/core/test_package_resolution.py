@@ -48,3 +48,26 @@ def test_an_unfetchable_package_names_itself_the_repositories_and_the_fix(tmp_pa
     ]
     # Ivy's own report stays where Spark writes it.
     assert "unresolved dependency" in done.stderr
+
+
+def test_fetch_packages_that_cannot_be_fetched_exits_1_with_ivy_s_report(tmp_path: Path) -> None:
+    context = tmp_path / "context.yaml"
+    context.write_text(
+        "spark:\n  conf:\n    spark.jars.packages: org.example.nowhere:unfetchable_2.13:9.9.9\n"
+    )
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "TAURO_CACHE": str(tmp_path / "cache"),
+        "TAURO_MAVEN_CENTRAL": "http://127.0.0.1:9/central/",
+    }
+    tauro = Path(sys.executable).parent / "tauro"
+    done = subprocess.run(
+        [str(tauro), "fetch-packages", "--context", str(context)],
+        env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "org.example.nowhere:unfetchable_2.13:9.9.9" in done.stderr
+    assert "http://127.0.0.1:9/central/" in done.stderr
+    # Ivy's own words about what failed, not the whole launcher output.
+    assert "unresolved dependency" in done.stderr

@@ -1,7 +1,8 @@
 """Spark packages resolve whatever the local Maven repository holds, and without network once
-fetched: the medallion demo (Delta's package) runs with POM-only entries planted in the Maven
-repository Java's ``user.home`` points at, then again with the network blocked (``unshare -rn``,
-Ivy's cache warm)."""
+fetched. With POM-only entries planted in the Maven repository Java's ``user.home`` points at and
+an empty Ivy cache, Spark's default resolver fails (the control) while ``tauro fetch-packages``
+fetches the medallion demo's packages; the demo then runs with the network blocked
+(``unshare -rn``), from Ivy's cache."""
 
 from __future__ import annotations
 
@@ -43,8 +44,14 @@ def offline_available() -> bool:
     return subprocess.run(["unshare", "-rn", "true"], capture_output=True).returncode == 0
 
 
+def spark_submit() -> str:
+    from tauro.package_fetch import spark_submit as path
+
+    return str(path())
+
+
 @pytest.mark.timeout(600)
-def test_demo_runs_with_pom_only_maven_entries_and_again_offline(tmp_path: Path) -> None:
+def test_demo_packages_fetch_past_pom_only_maven_entries_then_run_offline(tmp_path: Path) -> None:
     if not offline_available():
         # CI's machines allow it: there a missing unshare is a failure, not a quiet skip.
         message = "unshare -rn (util-linux) and ip (iproute2) are needed to block the network"
@@ -53,10 +60,6 @@ def test_demo_runs_with_pom_only_maven_entries_and_again_offline(tmp_path: Path)
         pytest.skip(message)
     home = tmp_path / "home"
     plant_pom_only(home / ".m2")
-    # Ivy's cache is the test session's (warm); everything else Java and Tauro keep is new.
-    ivy = Path.home() / ".ivy2.5.2"
-    ivy.mkdir(exist_ok=True)
-    (home / ".ivy2.5.2").symlink_to(ivy)
     landing, base = tmp_path / "landing", tmp_path / "demo"
     subprocess.run(
         [sys.executable, str(DEMO / "generate.py"), str(landing), "--events", str(EVENTS), "--files", "2"],
@@ -66,22 +69,34 @@ def test_demo_runs_with_pom_only_maven_entries_and_again_offline(tmp_path: Path)
     )
     env = {
         **os.environ,
-        "HOME": str(home),
+        "HOME": str(home),  # Ivy's cache (~/.ivy2.5.2) starts empty
         "TAURO_CACHE": str(tmp_path / "cache"),
         "TAURO_DEMO_BASE": str(base),
         "LANDING": str(landing),
         "JAVA_TOOL_OPTIONS": f"-Duser.home={home}",
+        "PYSPARK_PYTHON": sys.executable,
     }
     tauro = Path(sys.executable).parent / "tauro"
-    run = (
-        f"{tauro} run {DEMO / 'pipeline.yaml'} --import {DEMO / 'transforms.py'} "
-        f"--context {DEMO / 'context.yaml'}"
-    )
-    summary = f"{sys.executable} {DEMO / 'summary.py'} {base / 'warehouse'}"
-    first = subprocess.run(["sh", "-c", run], env=env, capture_output=True, text=True, timeout=400)
-    assert first.returncode == 0, first.stdout[-3000:]
-    assert "completed" in first.stdout
+    context = ["--context", str(DEMO / "context.yaml")]
+    # The control, beside the fetch: Spark's own resolver, same entries, its own empty cache.
+    (tmp_path / "empty.py").write_text("")
+    control = subprocess.Popen(
+        [spark_submit(), "--packages", "io.delta:delta-spark_4.2_2.13:4.4.0", "--conf",
+         f"spark.jars.ivy={tmp_path / 'control-ivy'}", str(tmp_path / "empty.py")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    fetch = subprocess.run(
+        [str(tauro), "fetch-packages", str(DEMO / "pipeline.yaml"), *context],
+        env=env, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    control_output, _ = control.communicate(timeout=400)
+    assert control.returncode != 0, "Spark's default resolver coped with the POM-only entries"
+    assert "local-m2-cache" in control_output and "FAILED DOWNLOADS" in control_output
+    assert fetch.returncode == 0, fetch.stdout[-2000:] + fetch.stderr[-3000:]
+    assert "fetched io.delta:delta-spark_4.2_2.13:4.4.0" in fetch.stdout
     # No network at all: only the loopback the driver talks to itself on.
+    run = f"{tauro} run {DEMO / 'pipeline.yaml'} --import {DEMO / 'transforms.py'} {' '.join(context)}"
+    summary = f"{sys.executable} {DEMO / 'summary.py'} {base / 'warehouse'}"
     offline = f"ip link set lo up && {run} && {summary}"
     second = subprocess.run(
         ["unshare", "-rn", "sh", "-c", offline], env=env, capture_output=True, text=True, timeout=400

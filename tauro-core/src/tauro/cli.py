@@ -264,5 +264,46 @@ def stop(execution_id: str, context_file: str | None, timeout: float) -> None:
     sys.exit(1)
 
 
+@main.command("fetch-packages")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
+@click.option("--pipeline", help="Only this pipeline of a multi-pipeline file.")
+def fetch_packages_command(files: tuple[str, ...], context_file: str | None, pipeline: str | None) -> None:
+    """Fetch the Spark packages pipeline FILES need (without FILES: every installed plugin's),
+    plus the context's spark.jars.packages, into Ivy's cache, so later runs start offline.
+
+    Ivy uses the settings a session would (spark.jars.repositories, spark.jars.ivySettings,
+    spark.jars.ivy). Exit status: 0 when everything was fetched, 1 when something could not be.
+    """
+    from tauro.package_fetch import fetch_packages
+    from tauro.package_resolution import SparkPackagesError
+    from tauro.session import format_uses
+
+    try:
+        context = _load_context(context_file)
+        for file in files:
+            # Only the formats matter here: variables and transforms are the run's business.
+            name, raw = select_pipeline(read_config_file(file), pipeline)
+            nodes = raw.get("nodes") if isinstance(raw, dict) else None
+            context.declare_formats(format_uses(nodes if isinstance(nodes, list) else [], name))
+        merged = context.planned_spark_settings() if files else None
+        with err_console.status("Resolving Spark packages with Ivy ..."):
+            fetched = fetch_packages(context, merged)
+    except SparkPackagesError as exc:
+        err_console.print(f"[red]error[/red] {escape(str(exc))}")
+        if exc.__cause__ is not None:
+            err_console.print(escape(str(exc.__cause__)))
+        sys.exit(1)
+    except StreamingError as exc:
+        err_console.print(f"[red]error[/red] {escape(str(exc))}")
+        sys.exit(1)
+    if not fetched.packages:
+        console.print("No Spark packages to fetch: the plugins and the context ask for none.")
+        return
+    for package in fetched.packages:
+        console.print(f"fetched {package}")
+    console.print(f"Ivy's jars: {fetched.jars_dir}; later runs need no network for these packages")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -276,17 +276,18 @@ def declare_session_needs(context: Any, uses: list[FormatUse]) -> None:
 
 
 # -- building --------------------------------------------------------------------------------------
-def build_session(context: Context, merged: MergedSparkSettings | None = None) -> SparkSession:
-    """The embedded local session: context settings first, plugin packages and conf merged in.
+def session_conf(
+    context: Context, merged: MergedSparkSettings | None = None
+) -> tuple[dict[str, str], list[str]]:
+    """The Spark conf a session Tauro builds starts with, and its packages.
 
-    ``merged`` is what the plugins contribute (``SessionPlan.settings()``); without it, every
-    loaded plugin's settings.
+    Tauro's defaults first, then what the plugins contribute, then the context's own conf: a
+    user's ``spark.jars.packages`` and joinable keys (``spark.sql.extensions``) are merged with
+    the plugins', anything else the user sets wins. ``merged`` is what the plugins contribute
+    (``SessionPlan.settings()``); without it, every loaded plugin's settings.
     """
-    from pyspark.sql import SparkSession
-
     if merged is None:
         merged = plugin_spark_settings()
-    builder = SparkSession.builder.master(context.master).appName(context.app_name)
     conf: dict[str, str] = {
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.showConsoleProgress": "false",
@@ -302,10 +303,20 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
     packages = list(merged.packages)
     if "spark.jars.packages" in conf:
         packages = list(dict.fromkeys([*conf["spark.jars.packages"].split(","), *packages]))
+    packages = [p.strip() for p in packages if p.strip()]
     if packages:
-        conf["spark.jars.packages"] = ",".join(p for p in packages if p)
+        conf["spark.jars.packages"] = ",".join(packages)
         if "spark.jars.ivySettings" not in conf:
             conf["spark.jars.ivySettings"] = ivy_settings_file()
+    return conf, packages
+
+
+def build_session(context: Context, merged: MergedSparkSettings | None = None) -> SparkSession:
+    """The embedded session: context settings first, plugin packages and conf merged in."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(context.master).appName(context.app_name)
+    conf, packages = session_conf(context, merged)
     # Local Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
     local = context.master.startswith("local")
     if local and "spark.pyspark.python" not in conf and not os.environ.get("PYSPARK_PYTHON"):

@@ -22,7 +22,7 @@ from tauro.session import SessionPlan, build_session, prepare_session
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from tauro.spark_settings import FormatUse
+    from tauro.spark_settings import FormatUse, MergedSparkSettings
 
 ENVIRONMENTS = ("dev", "production")
 
@@ -129,6 +129,11 @@ class Context:
                 self._plan.add(uses)
             elif self._plan.started:
                 self._plan.check_covered(self._spark, uses)
+
+    def planned_spark_settings(self) -> MergedSparkSettings:
+        """What the plugins contribute to the session this context would build now: the
+        packages and conf of the formats declared so far, plus ``spark_plugins``."""
+        return self._plan.settings()
 
     def has_spark(self) -> bool:
         return self._spark is not None
