@@ -46,8 +46,11 @@ def test_an_unfetchable_package_names_itself_the_repositories_and_the_fix(tmp_pa
         "http://127.0.0.1:9/central/",
         "http://127.0.0.1:9/mirror",
     ]
-    # Ivy's own report stays where Spark writes it.
+    # Ivy's own report stays where Spark writes it, and shows that it really asked the user's
+    # repository after Tauro's chain (Spark adds spark.jars.repositories to any Ivy settings).
     assert "unresolved dependency" in done.stderr
+    assert "==== central: tried" in done.stderr and "==== repo-1: tried" in done.stderr
+    assert "http://127.0.0.1:9/mirror/org/example/nowhere/unfetchable_2.13" in done.stderr
 
 
 def test_fetch_packages_that_cannot_be_fetched_exits_1_with_ivy_s_report(tmp_path: Path) -> None:
