@@ -41,6 +41,7 @@ def test_an_unfetchable_package_names_itself_the_repositories_and_the_fix(tmp_pa
     assert "org.example.nowhere:unfetchable_2.13:9.9.9" in message
     assert "http://127.0.0.1:9/central/" in message and "http://127.0.0.1:9/mirror" in message
     assert "spark.jars.repositories" in message and "spark.jars.ivySettings" in message
+    assert "tauro fetch-packages" in message
     assert found["field"] == "spark.jars.packages"
     assert found["context"]["details"]["repositories"] == [
         "http://127.0.0.1:9/central/",

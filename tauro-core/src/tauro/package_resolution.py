@@ -36,8 +36,8 @@ def packages_error(
         "Ivy's report ('unresolved dependency: ...') is in Spark's output (for `tauro run`, the "
         "run's run.log). To fix: let this machine reach those repositories (or a proxy), or set "
         "spark.jars.repositories to a mirror that serves them, or spark.jars.ivySettings to your "
-        f"own Ivy settings; packages fetched once are kept in {ivy_home()}, so later runs work "
-        "without network.",
+        f"own Ivy settings. Packages fetched once are kept in {ivy_home()}, so later runs work "
+        "without network: `tauro fetch-packages` fetches them ahead of time.",
         operation="start SparkSession",
         component="SparkSession",
         field="spark.jars.packages",
