@@ -42,6 +42,15 @@ def test_an_error_without_a_class_is_its_first_line() -> None:
     assert summarize_error(None) == "query failed"
 
 
+def test_a_py4j_error_is_the_jvm_exception_not_the_call() -> None:
+    text = (
+        "An error occurred while calling o52.start.\n"
+        ": java.io.IOException: Permission denied: /checkpoints/orders/offsets\n"
+        "\tat org.apache.hadoop.fs.RawLocalFileSystem.mkdirs(RawLocalFileSystem.java:1)\n"
+    )
+    assert summarize_error(text) == "Permission denied: /checkpoints/orders/offsets"
+
+
 def test_a_query_failing_in_its_first_batch_reports_one_line(context: Any) -> None:
     register("divide_by_zero", lambda df: df.selectExpr("value DIV (value - value) AS value"))
     node = {

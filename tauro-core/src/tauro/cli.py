@@ -17,9 +17,12 @@ from tauro.config.loading import list_pipelines, read_config_file, select_pipeli
 from tauro.errors import StreamingError, StreamingValidationError
 from tauro.graph import render_graph
 from tauro.logging_setup import configure_cli_logging
+from tauro.package_fetch import fetch_packages
+from tauro.package_resolution import SparkPackagesError
 from tauro.plugins import PluginStatus, get_plugin_manager
 from tauro.runner import ForegroundRun, import_user_code, render_status_table
 from tauro.runs import FINAL, RunDirectory, list_runs
+from tauro.session import format_uses
 from tauro.streaming.validators import StreamingValidator
 
 console = Console(soft_wrap=True, highlight=False)
@@ -275,10 +278,6 @@ def fetch_packages_command(files: tuple[str, ...], context_file: str | None, pip
     Ivy uses the settings a session would (spark.jars.repositories, spark.jars.ivySettings,
     spark.jars.ivy). Exit status: 0 when everything was fetched, 1 when something could not be.
     """
-    from tauro.package_fetch import fetch_packages
-    from tauro.package_resolution import SparkPackagesError
-    from tauro.session import format_uses
-
     try:
         context = _load_context(context_file)
         for file in files:

@@ -37,7 +37,7 @@ class FetchedPackages:
 
 
 def spark_submit() -> Path:
-    from pyspark.find_spark_home import _find_spark_home
+    from pyspark.find_spark_home import _find_spark_home  # pyspark: heavy, only to launch
 
     return Path(_find_spark_home()) / "bin" / "spark-submit"
 

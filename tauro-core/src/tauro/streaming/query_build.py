@@ -13,6 +13,7 @@ from tauro.errors import StreamingQueryError, StreamingValidationError
 from tauro.redaction import first_line
 from tauro.streaming.health_monitor import INPUT_METRIC
 from tauro.streaming.json_payload import parse_stream
+from tauro.streaming.spark_errors import error_line
 from tauro.streaming.transformations import apply_transformation, resolve_callable
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def build_stream(
         raise
     except Exception as exc:
         raise StreamingQueryError(
-            f"reading format '{section['format']}' for node '{node.name}' failed: {first_line(exc)}",
+            f"reading format '{section['format']}' for node '{node.name}' failed: {error_line(exc)}",
             field="input",
             node_name=node.name,
             operation="read",

@@ -20,7 +20,7 @@ from tauro.errors import (
 )
 from tauro.logging_setup import install_stdlib_bridge
 from tauro.plugin.context import ContextLike, spark_of
-from tauro.redaction import first_line, redact_text
+from tauro.redaction import redact_text
 from tauro.session import declare_session_needs, format_uses, prepare_session
 from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.dead_letters import BatchFunctionWriter, dead_letter_batches
@@ -29,7 +29,7 @@ from tauro.streaming.listener import get_event_hub
 from tauro.streaming.query_build import build_stream
 from tauro.streaming.query_plan import QueryPlan, default_query_name, plan_query
 from tauro.streaming.readers import BaseStreamingReader, StreamingReaderFactory
-from tauro.streaming.spark_errors import summarize_error
+from tauro.streaming.spark_errors import error_line, summarize_error
 from tauro.streaming.validators import StreamingValidator, ValidatedNode
 from tauro.streaming.writers import BaseStreamingWriter, StreamingWriterFactory
 
@@ -245,7 +245,7 @@ class StreamingQueryManager:
                 raise
             if isinstance(exc, Exception):
                 raise StreamingQueryError(
-                    f"starting node '{node.name}' failed: {first_line(exc)}",
+                    f"starting node '{node.name}' failed: {error_line(exc)}",
                     node_name=node.name,
                     operation="create_and_start_query",
                     component="StreamingQueryManager",
@@ -302,7 +302,7 @@ class StreamingQueryManager:
             ) from exc
         except Exception as exc:
             raise StreamingValidationError(
-                f"the {node.normalized['output']['format']} sink's schema check failed: {first_line(exc)}",
+                f"the {node.normalized['output']['format']} sink's schema check failed: {error_line(exc)}",
                 field="output",
                 node_name=node.name,
                 operation="check_schema",

@@ -19,6 +19,8 @@ _JAVA_PREFIX = re.compile(r"^(?:Caused by: )?(?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:E
 _JVM_FRAME = re.compile(r"^\s+(at \S+|\.\.\. \d+ more)")
 _PYTHON_ERROR = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)): (.*)$")
 _SQLSTATE = re.compile(r"\s*SQLSTATE: \w+\s*$")
+#: Py4J's preamble of a JVM exception ("An error occurred while calling o52.start.\n: java...").
+_PY4J_CALL = re.compile(r"^An error occurred while calling \S+\.?$")
 _MAX_CHARS = 300
 
 
@@ -34,12 +36,21 @@ def _python_error(lines: list[str]) -> str | None:
     return found
 
 
+def error_line(exc: BaseException) -> str:
+    """One line for an exception raised by Spark (or Py4J) or by Python code."""
+    return summarize_error(str(exc)) if str(exc).strip() else type(exc).__name__
+
+
 def summarize_error(text: str | None) -> str:
     """``[ERROR_CLASS] message`` (or the first meaningful line) of a query's error text."""
     if not text:
         return "query failed"
     body = str(text).split("=== Streaming Query ===", 1)[0]
-    lines = [line for line in body.splitlines() if line.strip() and not _JVM_FRAME.match(line)]
+    lines = [
+        line.removeprefix(": ")
+        for line in body.splitlines()
+        if line.strip() and not _JVM_FRAME.match(line) and not _PY4J_CALL.match(line.strip())
+    ]
     python = _python_error(lines)
     error_class: str | None = None
     message: str | None = None
