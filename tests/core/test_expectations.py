@@ -8,7 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tauro import hookimpl
 from tauro.builtin.writers import MemoryBatchStore
+from tauro.errors import ExpectationFailedError, StreamingValidationError
+from tauro.events import QueryProgressEvent
+from tauro.streaming.pipeline_manager import StreamingPipelineManager
 from tauro.streaming.query_manager import StreamingQueryManager
 
 from .streams import Collected, memory_node, spool_with
@@ -79,3 +85,98 @@ def test_warn_drop_quarantine_counts_are_exact(context: Any, tmp_path: Path) -> 
         "positive": {"action": "drop", "passed": 4, "failed": 3},
         "small": {"action": "warn", "passed": 6, "failed": 1},
     }
+
+
+class ProgressRecorder:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    @hookimpl
+    def tauro_on_query_progress(self, event: QueryProgressEvent) -> None:
+        if event.expectations:
+            self.events.append(event)
+
+
+def threshold_pipeline(spool: Path, out: Collected, max_count: int) -> dict[str, Any]:
+    node = checked_node("silver", spool, out.output, ["positive", "has_user"])
+    node["restart"] = {"max_attempts": 3, "backoff": "1 second"}
+    return {
+        "name": "thresholds",
+        # Declared once; the node refers to them by name and overrides nothing.
+        "expectations": [
+            {"name": "positive", "expr": "amount > 0", "action": "drop", "max_count": max_count},
+            {"name": "has_user", "expr": "user_id IS NOT NULL"},
+        ],
+        "nodes": [node],
+    }
+
+
+def test_threshold_trips_at_the_batch_that_exceeds_it_and_totals_survive_the_rerun(
+    context: Any, tmp_path: Path, register_plugin: Any
+) -> None:
+    recorder = ProgressRecorder()
+    register_plugin(recorder, "expectation_progress")
+    spool = spool_with(tmp_path / "spool", BATCH_0, BATCH_1)
+    out = Collected("exp_threshold_out")
+    manager = StreamingPipelineManager(context, monitor_interval=0.5)
+    try:
+        # Batch 0 drops 1 row (allowed), batch 1 would drop 2: more than max_count 1.
+        first = manager.start_pipeline("thresholds", threshold_pipeline(spool.path, out, max_count=1))
+        status = manager.wait(first, timeout=180)
+        node = status["query_statuses"]["silver"]
+        assert status["status"] == "error", status
+        assert node["state"] == "failed"
+        assert node["attempts"] == 1  # deterministic: the restart policy does not retry it
+        assert node["error"].startswith(
+            "expectation 'positive' (amount > 0) of node 'silver' failed in batch 1: 2 of 3 rows"
+        )
+        assert out.ids() == [1, 3, 4]  # batch 0 kept (id 3 only warns); batch 1 not written
+        assert node["expectations"]["expectations"]["positive"] == {
+            "action": "drop",
+            "passed": 3,
+            "failed": 1,
+        }
+        assert node["batches"] == 1
+        [event] = [e for e in recorder.events if e.progress["batchId"] == 0]
+        assert event.expectations["positive"] == {
+            "action": "drop",
+            "passed": 3,
+            "failed": 1,
+            "total_passed": 3,
+            "total_failed": 1,
+        }
+        assert event.expectations["has_user"]["failed"] == 1
+
+        # Raised threshold, same checkpoint: batch 1 runs again and counts once.
+        second = manager.start_pipeline("thresholds", threshold_pipeline(spool.path, out, max_count=5))
+        status = manager.wait(second, timeout=180)
+        assert status["status"] == "completed", status
+        results = manager.get_results(second)["nodes"]["silver"]
+        totals = results["expectations"]
+        assert (totals["rows"], totals["kept"], totals["dropped"], totals["batches"]) == (7, 4, 3, 2)
+        assert totals["expectations"]["positive"] == {"action": "drop", "passed": 4, "failed": 3}
+        assert totals["expectations"]["has_user"] == {"action": "warn", "passed": 5, "failed": 2}
+        assert out.ids() == [1, 3, 4, 7]  # id 3 and 6 only warn (has_user); 2, 5, 6 dropped
+    finally:
+        manager.shutdown()
+
+
+def test_fail_names_the_expectation_batch_and_a_redacted_sample(context: Any, tmp_path: Path) -> None:
+    spool = spool_with(tmp_path / "spool", BATCH_0)
+    out = Collected("exp_fail_out")
+    node = checked_node(
+        "strict", spool.path, out.output, [{"name": "positive", "expr": "amount > 0", "action": "fail"}]
+    )
+    manager = StreamingQueryManager(context)
+    with pytest.raises(Exception, match="expectation 'positive'"):
+        run(manager, node)
+    [managed] = manager.managed_queries()
+    failure = managed.expectation_failure
+    assert isinstance(failure, ExpectationFailedError)
+    assert (failure.expectation, failure.batch_id) == ("positive", 0)
+    assert [json.loads(row) for row in failure.sample] == [
+        {"id": 2, "amount": -1, "user_id": "b", "password": "***"}
+    ]
+    assert failure.context["node_name"] == "strict"
+    assert out.rows() == []  # nothing of the failed batch was written
+    assert managed.info()["expectations"]["batches"] == 0

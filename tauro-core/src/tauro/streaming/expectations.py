@@ -232,7 +232,7 @@ class ExpectationSet:
             raise ExpectationFailedError(
                 f"expectation '{e.name}' ({e.expr}) of node '{self.node_name}' failed in batch "
                 f"{counts.batch_id}: {reason}; the batch was not written and runs again on "
-                f"restart. Offending rows (sample):{shown}",
+                f"restart.\nOffending rows (sample):{shown}",
                 expectation=e.name,
                 batch_id=counts.batch_id,
                 sample=sample,
