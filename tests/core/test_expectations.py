@@ -12,7 +12,7 @@ import pytest
 
 from tauro import hookimpl
 from tauro.builtin.writers import MemoryBatchStore
-from tauro.errors import ExpectationFailedError, StreamingValidationError
+from tauro.errors import ExpectationFailedError
 from tauro.events import QueryProgressEvent
 from tauro.streaming.pipeline_manager import StreamingPipelineManager
 from tauro.streaming.query_manager import StreamingQueryManager
