@@ -90,6 +90,44 @@ def add_batch(totals: dict[str, Any], counts: BatchCounts) -> None:
         entry["failed"] += figures["failed"]
 
 
+def sum_committed(
+    files: CheckpointFiles, committed: int, totals: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """``totals`` plus the saved totals and every batch file up to ``committed``, and the names
+    of those batch files."""
+    names = files.names()
+    if TOTALS_FILE in names:
+        try:
+            saved = json.loads(files.read(TOTALS_FILE))
+            for fate in (*FATES, "batches"):
+                totals[fate] = int(saved[fate])
+            for name, figures in saved["expectations"].items():
+                entry = totals["expectations"].setdefault(name, {"action": None, "passed": 0, "failed": 0})
+                entry["action"] = entry["action"] or figures.get("action")
+                entry["passed"], entry["failed"] = int(figures["passed"]), int(figures["failed"])
+        except (ValueError, KeyError, TypeError):
+            logger.warning("Ignoring unreadable expectation totals in {}", TOTALS_FILE)
+    counted = []
+    for name in names:
+        stem = name.removesuffix(".json")
+        if not stem.isdigit() or int(stem) > committed:
+            continue
+        try:
+            add_batch(totals, BatchCounts.from_json(json.loads(files.read(name))))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("Ignoring unreadable expectation counts {}", name)
+        counted.append(name)
+    return totals, counted
+
+
+def checkpoint_totals(spark: Any, checkpoint: str) -> dict[str, Any]:
+    """The expectation totals of a checkpoint's committed batches, read without changing it
+    (e.g. after a run, for a report)."""
+    files = CheckpointFiles(spark, f"{checkpoint.rstrip('/')}/{DIRECTORY}")
+    empty: dict[str, Any] = {**dict.fromkeys(FATES, 0), "batches": 0, "expectations": {}}
+    return sum_committed(files, newest_commit(spark, checkpoint), empty)[0]
+
+
 class ExpectationTotals:
     """Per-batch and cumulative counts of one query's expectations."""
 
@@ -103,30 +141,7 @@ class ExpectationTotals:
 
     def _fold(self, committed: int) -> dict[str, Any]:
         """Sum earlier runs' committed batches into the totals file; drop their batch files."""
-        totals = empty_totals(self.checks)
-        names = self._files.names()
-        if TOTALS_FILE in names:
-            try:
-                saved = json.loads(self._files.read(TOTALS_FILE))
-                for fate in (*FATES, "batches"):
-                    totals[fate] = int(saved[fate])
-                for name, figures in saved["expectations"].items():
-                    entry = totals["expectations"].setdefault(
-                        name, {"action": None, "passed": 0, "failed": 0}
-                    )
-                    entry["passed"], entry["failed"] = int(figures["passed"]), int(figures["failed"])
-            except (ValueError, KeyError, TypeError):
-                logger.warning("Ignoring unreadable expectation totals in {}", TOTALS_FILE)
-        folded = []
-        for name in names:
-            stem = name.removesuffix(".json")
-            if not stem.isdigit() or int(stem) > committed:
-                continue
-            try:
-                add_batch(totals, BatchCounts.from_json(json.loads(self._files.read(name))))
-            except (ValueError, KeyError, TypeError):
-                logger.warning("Ignoring unreadable expectation counts {}", name)
-            folded.append(name)
+        totals, folded = sum_committed(self._files, committed, empty_totals(self.checks))
         if folded:
             self._files.write(TOTALS_FILE, json.dumps(totals))
             for name in folded:
