@@ -54,7 +54,9 @@ nodes:
       path: ${LANDING}
       schema: "id BIGINT, note STRING"
       options: {format: json, maxFilesPerTrigger: 50}
-      dead_letter: {format: delta, path: ${QUARANTINE}}
+      dead_letter:
+        format: delta
+        path: ${QUARANTINE}
     expectations:
       - {name: not_third, expr: "id % 3 <> 0", action: quarantine}
       - {name: not_seventh, expr: "id % 7 <> 0", action: drop}
