@@ -144,3 +144,23 @@ def test_preflight_checks_columns_and_types(context: Any, tmp_path: Path, expr: 
     assert message in caught.value.message
     assert not manager.managed_queries()
     assert not context.spark.streams.active
+
+
+def test_the_status_table_shows_dropped_and_quarantined_rows() -> None:
+    from tauro.run_display import render_status
+
+    node = {"state": "running", "batches": 3, "input_rows": 1200, "attempts": 1}
+    status = {
+        "pipeline_name": "p",
+        "status": "running",
+        "execution_id": "p-1",
+        "query_statuses": {
+            "silver": {**node, "expectations": {"dropped": 1234, "quarantined": 5}},
+            "gold": node,
+        },
+    }
+    lines = render_status(status).splitlines()
+    assert lines[2].split()[-2:] == ["dropped", "quarantined"]
+    assert lines[3].split()[-2:] == ["1,234", "5"]
+    assert lines[4].split()[-2:] == ["0", "0"]
+    assert max(len(line) for line in lines) <= 80

@@ -11,6 +11,7 @@ The files go through Hadoop's FileSystem, so a checkpoint on HDFS or an object s
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -162,7 +163,7 @@ class ExpectationTotals:
     def totals(self) -> dict[str, Any]:
         with self._lock:
             batches: Iterable[BatchCounts] = list(self._batches.values())
-        totals = json.loads(json.dumps(self._base))
+        totals: dict[str, Any] = copy.deepcopy(self._base)
         for counts in batches:
             add_batch(totals, counts)
         return totals
