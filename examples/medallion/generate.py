@@ -4,8 +4,9 @@ some events delivered twice (as real feeds do).
     python examples/medallion/generate.py <landing dir> [--events 20000] [--files 10]
 
 Every 50th line is malformed; every 20th event is delivered twice (in the next file); every
-40th event has a negative amount, which the cleaning step drops. ``expected(events)`` gives the
-counts each table ends with.
+40th event has a negative amount (silver quarantines it) and every 30th has no user (silver
+drops it; an event with both is quarantined). ``expected(events)`` gives the counts each table
+ends with, ``expected_expectations(events)`` silver's expectation counts.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def event(i: int) -> dict[str, object]:
-    amount = -1.0 if i % 40 == 39 else round((i % 97) / 4, 2)
+    amount = -1.0 if negative(i) else round((i % 97) / 4, 2)
     ts = START + timedelta(seconds=i)
     return {
         "event_id": i,
-        "user_id": f"u{i % USERS:03d}",
+        "user_id": None if userless(i) else f"u{i % USERS:03d}",
         "action": ACTIONS[i % len(ACTIONS)],
         "amount": amount,
         "ts": ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -45,15 +46,38 @@ def lines_per_file(events: int, files: int) -> list[list[str]]:
     return chunks
 
 
+def negative(i: int) -> bool:
+    return i % 40 == 39
+
+
+def userless(i: int) -> bool:
+    return i % 30 == 29
+
+
+def expected_expectations(events: int) -> dict[str, int]:
+    """Silver's counts: events checked once each (repeats are dropped before), their fates."""
+    quarantined = sum(1 for i in range(events) if negative(i))
+    dropped = sum(1 for i in range(events) if userless(i) and not negative(i))
+    return {
+        "rows": events,
+        "kept": events - quarantined - dropped,
+        "dropped": dropped,
+        "quarantined": quarantined,
+        "has_user_failed": sum(1 for i in range(events) if userless(i)),
+        "non_negative_amount_failed": quarantined,
+    }
+
+
 def expected(events: int) -> dict[str, int]:
     """Rows per table after a full run over ``events`` events."""
     repeats = sum(1 for i in range(events) if i % 20 == 19)
-    negative = sum(1 for i in range(events) if i % 40 == 39)
+    silver = expected_expectations(events)
     return {
         "bronze": events + repeats,
         "bronze_dead_letters": events // 50,
-        "silver": events - negative,
-        "latest_per_user": min(events, USERS),
+        "silver": silver["kept"],
+        "silver_quarantine": silver["quarantined"],
+        "latest_per_user": len({event(i)["user_id"] for i in range(events)} - {None}),
         "gold": len({a.strip().lower() for a in ACTIONS}),
     }
 

@@ -1,4 +1,5 @@
-"""Print the medallion demo's tables: rows per table and the gold rows.
+"""Print the medallion demo's tables: rows per table, silver's expectation counts and the gold
+rows.
 
 python examples/medallion/summary.py <warehouse dir>
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-TABLES = ("bronze", "bronze_dead_letters", "silver", "latest_per_user", "gold")
+TABLES = ("bronze", "bronze_dead_letters", "silver", "silver_quarantine", "latest_per_user", "gold")
 
 
 def counts(spark: object, warehouse: str) -> dict[str, int]:
@@ -36,6 +37,15 @@ def main() -> None:
     print("\nrows per table")
     for table, rows in counts(spark, warehouse).items():
         print(f"  {table:<22}{rows:>10,}")
+    from tauro.streaming.expectation_counts import checkpoint_totals
+
+    silver = checkpoint_totals(spark, str(base / "checkpoints" / "medallion" / "silver"))
+    print("\nsilver expectations (every committed batch)")
+    print(f"  {'checked':<22}{silver['rows']:>10,}")
+    for fate in ("kept", "dropped", "quarantined"):
+        print(f"  {fate:<22}{silver[fate]:>10,}")
+    for name, figures in silver["expectations"].items():
+        print(f"  {name + ' failed':<22}{figures['failed']:>10,}  ({figures['action']})")
     print("\ngold: totals per action")
     spark.read.format("delta").load(f"{warehouse}/gold").orderBy("action").show(truncate=False)
     spark.stop()

@@ -1,15 +1,17 @@
-"""Exactly-once through crashes: one ``tauro run`` holds four streams side by side (JSON files
--> Delta append, a table's Change Data Feed -> Delta merge, Kafka -> Delta append, and the same
-topic -> parquet files through Spark's file sink) with processing-time triggers while input keeps
+"""Exactly-once through crashes: one ``tauro run`` holds five streams side by side (JSON files
+-> Delta append, the same files through expectations -> Delta with quarantined rows in a Delta
+dead-letter table, a table's Change Data Feed -> Delta merge, Kafka -> Delta append, and the
+same topic -> parquet files through Spark's file sink) with processing-time triggers while input keeps
 arriving. The process group (Python driver and JVM) is SIGKILLed five times at random moments,
 timed from commits in the checkpoints, and restarted; a last bounded run drains the rest.
 
-Every file row and every Kafka message is then in each of its outputs exactly once, the merge
+Every file row and every Kafka message is then in each of its outputs exactly once (a
+quarantined row in the dead-letter table once, with its reason), the merge
 table equals the source table's final state (inserts, updates and deletes applied once, in
 order), and every restart kept the merge query's id, which its idempotence rests on: each of its
 Delta commits carries that id and a batch id, and no batch id was committed twice.
 
-One process for all four keeps the crash loop to six JVM starts in the whole suite.
+One process for all five keeps the crash loop to six JVM starts in the whole suite.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from tauro.streaming.expectation_counts import checkpoint_totals
 from tests.kafka.kafka_client import KafkaClient
 
 PIPELINE = """
@@ -45,6 +48,24 @@ nodes:
     streaming:
       trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
       checkpoint_location: ${CHECKPOINTS}/files_in
+  - name: checked_files
+    input:
+      format: file_stream
+      path: ${LANDING}
+      schema: "id BIGINT, note STRING"
+      options: {format: json, maxFilesPerTrigger: 50}
+      dead_letter:
+        format: delta
+        path: ${QUARANTINE}
+    expectations:
+      - {name: not_third, expr: "id % 3 <> 0", action: quarantine}
+      - {name: not_seventh, expr: "id % 7 <> 0", action: drop}
+    output:
+      format: delta
+      path: ${CHECKED_OUT}
+    streaming:
+      trigger: {type: "${TRIGGER:-processing_time}", interval: "1 second"}
+      checkpoint_location: ${CHECKPOINTS}/checked_files
   - name: mirror
     input:
       format: delta_stream
@@ -195,6 +216,25 @@ def transactions(table: Path) -> list[tuple[str, int]]:
     return found
 
 
+def check_expectations(spark: Any, paths: dict[str, Path], sent: int, seed: int) -> None:
+    """Quarantined rows are in the dead-letter table once, with the reason; dropped rows
+    nowhere; the counts kept beside the checkpoint count every committed batch once."""
+    quarantine = spark.read.format("delta").load(str(paths["quarantine"])).collect()
+    aside = Counter(json.loads(r.payload)["id"] for r in quarantine)
+    expected_aside = {i for i in range(sent) if i % 3 == 0}
+    assert set(aside) == expected_aside and max(aside.values()) == 1, f"seed {seed}"
+    assert {r.error for r in quarantine} >= {"failed expectations: not_third"}
+    assert {r.error for r in quarantine} <= {
+        "failed expectations: not_third",
+        "failed expectations: not_third, not_seventh",
+    }
+    kept = ids_of(spark, paths["checked_out"])
+    assert set(kept) == {i for i in range(sent) if i % 3 and i % 7} and max(kept.values()) == 1
+    totals = checkpoint_totals(spark, str(paths["checkpoints"] / "checked_files"))
+    assert (totals["rows"], totals["quarantined"], totals["kept"]) == (sent, len(aside), len(kept))
+    assert totals["expectations"]["not_third"]["failed"] == len(aside), f"seed {seed}"
+
+
 @pytest.mark.timeout(1200)  # whole processes: several JVM starts
 def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     kafka: KafkaClient, new_topic: Any, tmp_path: Path, spark: Any
@@ -207,7 +247,15 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
     ).write.format("delta").option("delta.enableChangeDataFeed", "true").save(str(users))
     paths = {
         name: tmp_path / name
-        for name in ("files_out", "kafka_out", "parquet_out", "mirror", "checkpoints")
+        for name in (
+            "files_out",
+            "kafka_out",
+            "parquet_out",
+            "mirror",
+            "checkpoints",
+            "checked_out",
+            "quarantine",
+        )
     }
     (tmp_path / "pipeline.yaml").write_text(PIPELINE)
     (tmp_path / "context.yaml").write_text(
@@ -273,6 +321,7 @@ def test_sigkill_five_times_into_delta_loses_and_repeats_nothing(
             f"{name}, seed {seed}: duplicated {duplicated}, missing {sorted(missing)[:20]}"
         )
         assert len(ids) == sent > 0
+    check_expectations(spark, paths, feeder.files_sent, seed)
     expected = spark.read.format("delta").load(str(users)).orderBy("id").collect()
     mirrored = spark.read.format("delta").load(str(paths["mirror"])).orderBy("id").collect()
     assert [tuple(r) for r in mirrored] == [tuple(r) for r in expected], f"seed {seed}"

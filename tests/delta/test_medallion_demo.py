@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tauro.config.context import Context
+from tauro.streaming.expectation_counts import checkpoint_totals
 from tauro.testing import run_pipeline
 from tests.conftest import REPO
 
@@ -24,7 +25,7 @@ EVENTS = 2_000
 def test_medallion_demo_runs_to_completion_with_the_expected_tables(spark: Any, tmp_path: Path) -> None:
     sys.path.insert(0, str(DEMO))
     try:
-        from generate import event, expected
+        from generate import event, expected, expected_expectations
     finally:
         sys.path.remove(str(DEMO))
     landing, base = tmp_path / "landing", tmp_path / "demo"
@@ -53,9 +54,24 @@ def test_medallion_demo_runs_to_completion_with_the_expected_tables(spark: Any, 
     newest = {}
     for i in range(EVENTS):
         e = event(i)
-        if float(e["amount"]) >= 0:  # type: ignore[arg-type]
+        if float(e["amount"]) >= 0 and e["user_id"] is not None:  # type: ignore[arg-type]
             newest[e["user_id"]] = i
     assert latest == newest
+    # Silver's expectations: counted once per event (repeats dropped before them), negative
+    # amounts in the quarantine table with their reason.
+    silver = checkpoint_totals(spark, str(base / "checkpoints" / "medallion" / "silver"))
+    want = expected_expectations(EVENTS)
+    assert {k: silver[k] for k in ("rows", "kept", "dropped", "quarantined")} == {
+        k: want[k] for k in ("rows", "kept", "dropped", "quarantined")
+    }
+    assert silver["expectations"]["has_user"]["failed"] == want["has_user_failed"]
+    assert silver["expectations"]["non_negative_amount"]["failed"] == want["non_negative_amount_failed"]
+    quarantine = spark.read.format("delta").load(str(warehouse / "silver_quarantine")).collect()
+    reasons = {r.error for r in quarantine}
+    assert reasons == {
+        "failed expectations: non_negative_amount",
+        "failed expectations: has_user, non_negative_amount",
+    }
     gold = {r.action: r.events for r in spark.read.format("delta").load(str(warehouse / "gold")).collect()}
     assert sum(gold.values()) == counts["silver"]
     assert set(gold) == {"click", "view", "buy"}

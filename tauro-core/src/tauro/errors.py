@@ -113,6 +113,37 @@ class StreamingQueryError(StreamingError):
     """A streaming query failed to start or failed while running."""
 
 
+class ExpectationFailedError(StreamingQueryError):
+    """Rows of a micro-batch broke an expectation whose action is ``fail``, or more rows broke
+    one than its ``max_fraction`` / ``max_count`` allow. Raised before the batch's output is
+    written, so the batch is not committed and a restart runs it again; being deterministic, it
+    is not retried by a restart policy.
+
+    ``expectation``, ``batch_id`` and ``sample`` (a few offending rows as JSON, redacted) are
+    also in ``context``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expectation: str,
+        batch_id: int,
+        sample: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("component", "Expectations")
+        kwargs.setdefault("operation", "check_expectations")
+        super().__init__(
+            message,
+            context={"expectation": expectation, "batch_id": batch_id, "sample": list(sample)},
+            **kwargs,
+        )
+        self.expectation = expectation
+        self.batch_id = batch_id
+        self.sample = [redact_text(row) for row in sample]
+
+
 class StreamingPipelineError(StreamingError):
     """Pipeline orchestration failed: dependencies, scheduling, stop or status."""
 

@@ -26,9 +26,15 @@ class QueryStartedEvent(QueryEvent):
 
 @attrs.frozen(kw_only=True)
 class QueryProgressEvent(QueryEvent):
-    """A micro-batch finished; ``progress`` is Spark's progress as a dict."""
+    """A micro-batch finished; ``progress`` is Spark's progress as a dict.
+
+    ``expectations``: for a node with expectations, per expectation name a mapping with
+    ``action``, the batch's ``passed`` and ``failed`` rows, and ``total_passed`` /
+    ``total_failed`` over every committed batch of the checkpoint; empty otherwise.
+    """
 
     progress: Mapping[str, Any]
+    expectations: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
 
 
 @attrs.frozen(kw_only=True)

@@ -82,6 +82,10 @@ def render_status(status: Mapping[str, Any], width: int = 80) -> str:
         columns.append(("rows/s", ["-" if r is None else f"{r:,.0f}" for r in rates]))
     if any(int(n.get("dead_letters") or 0) for n in nodes.values()):
         columns.append(("dead", [_count(n.get("dead_letters", 0)) for n in nodes.values()]))
+    for fate in ("dropped", "quarantined"):
+        figures = [int((n.get("expectations") or {}).get(fate) or 0) for n in nodes.values()]
+        if any(figures):
+            columns.append((fate, [_count(f) for f in figures]))
     if any(int(n.get("attempts") or 0) > 1 for n in nodes.values()):
         columns.append(("restarts", [str(max(int(n.get("attempts") or 0) - 1, 0)) for n in nodes.values()]))
     widths = [max(len(title), *(len(v) for v in values)) for title, values in columns]

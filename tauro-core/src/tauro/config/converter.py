@@ -61,6 +61,17 @@ def _strict_int(value: Any, _: Any) -> int:
     raise TypeError(f"expected an integer, got {_type_name(value)} {value!r}")
 
 
+def _strict_float(value: Any, _: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    raise TypeError(f"expected a number, got {_type_name(value)} {value!r}")
+
+
 def _mapping(value: Any, _: Any) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return {str(k): v for k, v in value.items()}
@@ -116,6 +127,7 @@ _converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
 _converter.register_structure_hook(str, _strict_str)
 _converter.register_structure_hook(bool, _strict_bool)
 _converter.register_structure_hook(int, _strict_int)
+_converter.register_structure_hook(float, _strict_float)
 _converter.register_structure_hook_func(lambda t: t == Mapping[str, Any], _mapping)
 _converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _str_tuple)
 _converter.register_structure_hook_factory(attrs.has, _attrs_factory)

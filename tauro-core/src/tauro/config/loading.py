@@ -6,7 +6,6 @@ show every mistake at once. Problems are ``(path, message)`` pairs.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +15,9 @@ import attrs
 import yaml
 
 from tauro.config.converter import Problem, did_you_mean, structure_with_problems
+from tauro.config.expectation_sets import resolve_node_expectations, shared_expectations
 from tauro.config.interpolation import InterpolationError, interpolate
+from tauro.config.merging import deep_merge
 from tauro.config.models import PIPELINE_KEYS, NodeConfig, PipelineConfig, StreamingConfig
 from tauro.errors import StreamingValidationError
 
@@ -100,17 +101,6 @@ def list_pipelines(raw: Any) -> list[str]:
     return []
 
 
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge mappings recursively; values of ``override`` win, nested mappings merge."""
-    merged: dict[str, Any] = {k: copy.copy(v) for k, v in base.items()}
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -129,6 +119,7 @@ def prepare_node(
     defaults: Mapping[str, Any] | None = None,
     restart_defaults: Mapping[str, Any] | None = None,
     checkpoint_base: str | None = None,
+    shared_expectations: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> tuple[NodeConfig | None, list[Problem]]:
     """Merge pipeline defaults into one raw node and structure it."""
     if not isinstance(raw, Mapping):
@@ -150,7 +141,13 @@ def prepare_node(
         node["streaming"] = streaming
     if restart_defaults and isinstance(node.get("restart", {}), Mapping):
         node["restart"] = deep_merge(restart_defaults, node.get("restart") or {})
-    return structure_with_problems(node, NodeConfig, path)
+    reference_problems: list[Problem] = []
+    if "expectations" in node:
+        node["expectations"], reference_problems = resolve_node_expectations(
+            node["expectations"], shared_expectations or {}, _join(path, "expectations")
+        )
+    structured, problems = structure_with_problems(node, NodeConfig, path)
+    return structured, reference_problems + problems
 
 
 @attrs.frozen
@@ -222,18 +219,21 @@ def prepare_pipeline(
         problems.append(("restart", "expected a mapping {max_attempts, backoff, max_backoff}"))
         restart_defaults = None
 
+    shared, shared_problems = shared_expectations(raw.get("expectations"))
+    problems.extend(shared_problems)
     nodes: list[NodeConfig] = []
     indices: list[int] = []
     for index, node_raw in enumerate(nodes_raw):
         node, node_problems = prepare_node(
-            node_raw, f"nodes[{index}]", defaults, restart_defaults, checkpoint_base
+            node_raw, f"nodes[{index}]", defaults, restart_defaults, checkpoint_base, shared
         )
         problems.extend(node_problems)
         if node is not None:
             nodes.append(node)
             indices.append(index)
 
-    header = {k: raw[k] for k in ("name", "type", "description", "restart", "on_failure") if k in raw}
+    header_keys = ("name", "type", "description", "restart", "on_failure", "expectations")
+    header = {k: raw[k] for k in header_keys if k in raw}
     if name is not None and "name" not in header:
         header["name"] = name
     if isinstance(defaults_raw, Mapping):

@@ -76,6 +76,25 @@ class FunctionConfig:
     function: str | None = None
 
 
+#: What happens to a row that breaks an expectation, weakest first; when a row breaks several,
+#: the strongest wins.
+EXPECTATION_ACTIONS = ("warn", "drop", "quarantine", "fail")
+
+
+@attrs.frozen(kw_only=True)
+class ExpectationConfig:
+    """A data-quality rule: a Spark SQL boolean ``expr`` every row should satisfy.
+
+    ``max_fraction`` / ``max_count``: fail the query when more of a batch's rows break it.
+    """
+
+    name: str
+    expr: str
+    action: str = "warn"
+    max_fraction: float | None = None
+    max_count: int | None = None
+
+
 @attrs.frozen(kw_only=True)
 class RestartPolicy:
     max_attempts: int = 3
@@ -94,6 +113,7 @@ class NodeConfig:
     streaming: StreamingConfig = attrs.field(factory=StreamingConfig)
     depends_on: tuple[str, ...] = ()
     restart: RestartPolicy | None = None
+    expectations: tuple[ExpectationConfig, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -105,6 +125,8 @@ class PipelineConfig:
     streaming: StreamingConfig = attrs.field(factory=StreamingConfig)
     restart: RestartPolicy | None = None
     on_failure: str = DEFAULT_FAILURE_POLICY
+    #: Expectations nodes refer to by name (a node's entry merges over the definition here).
+    expectations: tuple[ExpectationConfig, ...] = ()
 
 
 NODE_KEYS = tuple(f.name for f in attrs.fields(NodeConfig))

@@ -146,6 +146,7 @@ def normalize_node(node: NodeConfig, path: str = "") -> tuple[dict[str, Any], li
         },
         "depends_on": list(node.depends_on),
         "restart": attrs.asdict(node.restart) if node.restart is not None else None,
+        "expectations": [attrs.asdict(e) for e in node.expectations],
     }
     if node.input is not None:
         dl_format = node.input.dead_letter.format if node.input.dead_letter else None

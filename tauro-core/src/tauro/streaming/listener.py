@@ -34,6 +34,7 @@ from tauro.events import (
     QueryUnhealthyEvent,
 )
 from tauro.plugins import get_plugin_manager
+from tauro.streaming.expectation_counts import progress_expectations
 from tauro.streaming.health_monitor import (
     LATENCY_SPIKE,
     TERMINAL,
@@ -386,7 +387,10 @@ class QueryEventHub:
     def _handle_progress(self, entry: _Tracked, progress: dict[str, Any]) -> None:
         entry.monitor.record_progress(progress)
         self._call(entry.on_progress, entry.query_id, progress)
-        self._hook("tauro_on_query_progress", QueryProgressEvent(**entry.event_fields(), progress=progress))
+        event = QueryProgressEvent(
+            **entry.event_fields(), progress=progress, expectations=progress_expectations(progress)
+        )
+        self._hook("tauro_on_query_progress", event)
 
     def _handle_terminated(self, entry: _Tracked, exception: str | None) -> None:
         entry.monitor.record_terminated(exception)  # cleans and redacts the text

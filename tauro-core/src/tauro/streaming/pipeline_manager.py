@@ -422,6 +422,12 @@ class StreamingPipelineManager:
                 self._refresh(run)
                 self._wake.notify_all()
                 return
+        failure = managed.expectation_failure
+        if failure is not None:
+            # Broken expectations fail the same batch again: no restart (a fixed input or
+            # expectation and a new run resume at that batch).
+            self._node_failed(run, node, failure.message.splitlines()[0], retry=False)
+            return
         # One line in `error` ([ERROR_CLASS] message); Spark's full text stays in `exception`.
         self._node_failed(run, node, summarize_error(exception), retry=True)
 

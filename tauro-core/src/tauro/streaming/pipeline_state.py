@@ -57,6 +57,7 @@ class NodeRun:
     carried_rows: int = 0
     carried_batches: int = 0
     carried_dead_letters: int = 0
+    carried_expectations: dict[str, Any] | None = None
     # Set when the failure policy has decided this node must stop (``blocked`` or ``stopped``);
     # the state is applied once its query has actually stopped, so a node never reads as
     # finished while its query still runs.
@@ -89,6 +90,12 @@ class NodeRun:
         current = self.managed.dead_letters if self.managed is not None else 0
         return self.carried_dead_letters + current
 
+    def expectations(self) -> dict[str, Any] | None:
+        """Cumulative expectation counts (kept with the checkpoint, so across restarts)."""
+        if self.managed is not None and self.managed.expectations is not None:
+            return self.managed.expectations.totals()
+        return self.carried_expectations
+
     def retire_query(self) -> None:
         """Keep the totals of the current query before it is replaced by a restart."""
         if self.managed is not None:
@@ -96,6 +103,8 @@ class NodeRun:
             self.carried_rows += int(health.get("input_rows") or 0)
             self.carried_batches += int(health.get("batches") or 0)
             self.carried_dead_letters += self.managed.dead_letters
+            if self.managed.expectations is not None:
+                self.carried_expectations = self.managed.expectations.totals()
             self.managed = None
 
     def restart_delay(self) -> float | None:
@@ -129,6 +138,9 @@ class NodeRun:
             "depends_on": list(self.depends_on),
             "bounded": self.bounded,
         }
+        expectations = self.expectations()
+        if expectations is not None:
+            status["expectations"] = expectations
         if self.managed is not None:
             status["query_name"] = self.managed.query_name
             status["query_id"] = self.managed.id
@@ -236,6 +248,9 @@ class PipelineRun:
                 "attempts": node.attempts,
                 "dead_letters": node.dead_letters(),
             }
+            expectations = node.expectations()
+            if expectations is not None:
+                entry["expectations"] = expectations
             if node.error or node.exception:
                 entry["error"] = node.error or node.exception
                 errors.append(f"{name}: {entry['error']}")

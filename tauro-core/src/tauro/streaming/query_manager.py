@@ -13,7 +13,9 @@ from loguru import logger
 from tauro.checkpoints import CheckpointLock
 from tauro.config.context import context_settings
 from tauro.config.models import NodeConfig
+from tauro.config.schemas import to_struct_type
 from tauro.errors import (
+    ExpectationFailedError,
     StreamingQueryError,
     StreamingValidationError,
     handle_streaming_error,
@@ -22,11 +24,15 @@ from tauro.logging_setup import install_stdlib_bridge
 from tauro.plugin.context import ContextLike, spark_of
 from tauro.redaction import redact_text
 from tauro.session import declare_session_needs, format_uses, prepare_session
+from tauro.streaming.checked_batches import checked_batches
 from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.dead_letters import BatchFunctionWriter, dead_letter_batches
+from tauro.streaming.expectation_counts import ExpectationTotals, forget_query, register_query
+from tauro.streaming.expectations import ExpectationSet, check_expectation_types
 from tauro.streaming.health_monitor import QueryHealthMonitor
+from tauro.streaming.json_payload import parse_stream
 from tauro.streaming.listener import get_event_hub
-from tauro.streaming.query_build import build_stream
+from tauro.streaming.query_build import apply_steps, build_stream
 from tauro.streaming.query_plan import QueryPlan, default_query_name, plan_query
 from tauro.streaming.readers import BaseStreamingReader, StreamingReaderFactory
 from tauro.streaming.spark_errors import error_line, summarize_error
@@ -58,6 +64,10 @@ class ManagedQuery:
     started_at: float = attrs.field(factory=time.time)
     dead_letters: int = 0
     stopped_by_tauro: bool = False
+    #: Counts of the node's expectations (None for a node without any).
+    expectations: ExpectationTotals | None = None
+    #: Set when a batch broke a ``fail`` expectation or a threshold: deterministic, not retried.
+    expectation_failure: ExpectationFailedError | None = None
 
     @property
     def node_name(self) -> str:
@@ -83,6 +93,7 @@ class ManagedQuery:
             "checkpoint": self.checkpoint,
             "dead_letters": self.dead_letters,
             **snapshot,
+            **({"expectations": self.expectations.totals()} if self.expectations is not None else {}),
         }
 
 
@@ -186,9 +197,30 @@ class StreamingQueryManager:
         lock.acquire()
         query: StreamingQuery | None = None
         try:
-            df, steps = build_stream(node, reader, dead_letters=dl_writer is not None)
+            checks = ExpectationSet.of_node(node.normalized, node.name)
+            parse_per_batch = dl_writer is not None and bool(node.normalized["input"]["parse_json"])
+            df, steps = build_stream(node, reader, dead_letters=parse_per_batch)
             holder: dict[str, ManagedQuery] = {}
-            if dl_writer is not None:
+            totals: ExpectationTotals | None = None
+            if checks is not None:
+                self._check_expectations(node, reader, df, steps, parse_per_batch)
+                totals = ExpectationTotals(spark, checkpoint, checks)
+
+                def count_dead_letters(count: int) -> None:
+                    managed = holder.get("managed")
+                    if managed is not None:
+                        managed.dead_letters += count
+
+                def failed(exc: ExpectationFailedError) -> None:
+                    managed = holder.get("managed")
+                    if managed is not None:
+                        managed.expectation_failure = exc
+
+                process = checked_batches(
+                    plan, reader, writer, dl_writer, steps, checks, totals, count_dead_letters, failed
+                )
+                query = BatchFunctionWriter(self.context, process).write(df, **plan.reserved)
+            elif dl_writer is not None:
 
                 def count_dead_letters(count: int) -> None:
                     managed = holder.get("managed")
@@ -216,8 +248,11 @@ class StreamingQueryManager:
                 pipeline_name=plan.pipeline_name,
                 execution_id=execution_id,
                 bounded=plan.bounded,
+                expectations=totals,
             )
             holder["managed"] = managed
+            if totals is not None:
+                register_query(managed.id, totals)
             with self._lock:
                 self._queries[managed.id] = managed
             get_event_hub(spark).track(
@@ -309,6 +344,27 @@ class StreamingQueryManager:
                 component=type(writer).__name__,
             ) from exc
 
+    def _check_expectations(
+        self,
+        node: ValidatedNode,
+        reader: BaseStreamingReader,
+        df: DataFrame,
+        steps: list[Any],
+        parse_per_batch: bool,
+    ) -> None:
+        """Preflight of the expectations against the rows they will see (analysis only)."""
+        rows = df
+        if parse_per_batch:
+            section = node.normalized["input"]
+            payload = str(reader.payload_column)
+            keep = reader.parse_keep_columns(section["options"])
+            try:
+                parsed = parse_stream(df, payload, to_struct_type(section["json_schema"]), keep)
+                rows = apply_steps(parsed, steps, node, payload)
+            except Exception:
+                return  # a transform that needs a batch: its rows are checked per batch
+        check_expectation_types(rows, node.name, node.normalized)
+
     def _check_name_free(self, spark: Any, query_name: str, node: ValidatedNode) -> None:
         for active in spark.streams.active:
             if active.name == query_name:
@@ -399,3 +455,4 @@ class StreamingQueryManager:
     def forget(self, managed: ManagedQuery) -> None:
         with self._lock:
             self._queries.pop(managed.id, None)
+        forget_query(managed.id, managed.expectations)

@@ -16,6 +16,7 @@ from tauro.config.models import FAILURE_POLICIES, NodeConfig
 from tauro.config.normalize import normalize_node
 from tauro.config.policy import FormatPolicy
 from tauro.redaction import collect_secrets
+from tauro.validation.expectations import check_expectation_list, check_node_expectations
 from tauro.validation.inputs_outputs import check_io
 from tauro.validation.report import (
     ValidatedNode,
@@ -120,6 +121,7 @@ class StreamingValidator:
                 "query of the pipeline when a node has failed) or 'isolate' (stop only what depends "
                 "on the failed node).",
             )
+        check_expectation_list(pipeline.expectations, "expectations", report, None)
         for index, node in zip(prepared.indices, pipeline.nodes, strict=True):
             prefix = f"nodes[{index}]."
             validated = self._normalize(node, index, prefix, report)
@@ -144,4 +146,5 @@ class StreamingValidator:
         check_io(self, node, prefix, report, require_output)
         check_trigger(self, node, prefix, report)
         check_node_structure(self, node, prefix, report)
+        check_node_expectations(node, prefix, report)
         check_node_safety(self, node, prefix, report)

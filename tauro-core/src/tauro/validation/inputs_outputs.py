@@ -96,11 +96,12 @@ def check_dead_letter(
     registry = get_registry()
     name = node.name
     dl_path = field_path(prefix, "input.dead_letter")
-    if not section["parse_json"]:
+    quarantines = any(e.action == "quarantine" for e in node.config.expectations)
+    if not section["parse_json"] and not quarantines:
         report.add(
             dl_path,
-            "needs parse_json: true (dead letters are the records "
-            "that fail JSON parsing or do not fit json_schema)",
+            "needs parse_json: true or an expectation with action quarantine (dead letters are "
+            "the records that fail JSON parsing or do not fit json_schema, and quarantined rows)",
             name,
         )
     dl_fmt = dead_letter["format"]

@@ -1,0 +1,280 @@
+"""Expectations at run time: the columns that judge each row, the counts of a batch, and the
+verdict (``fail`` and thresholds) taken before the batch's output is written.
+
+Each row gets, next to its own columns, one boolean per expectation (a NULL result is a
+violation, as in SQL's ``WHERE``), the names it broke and the strongest action among them
+(fail > quarantine > drop > warn). One aggregation over the batch, run as the action that
+materializes the cached batch, gives every count at once; the writes then read the cache.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from tauro.config.models import EXPECTATION_ACTIONS
+from tauro.errors import ExpectationFailedError, StreamingValidationError
+from tauro.redaction import first_line, redact
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+    from pyspark.sql.types import StructType
+
+BROKEN_COLUMN = "_tauro_broken"
+ACTION_COLUMN = "_tauro_action"
+_CHECK_PREFIX = "_tauro_ok_"
+#: An action's strength: the strongest among the expectations a row breaks decides its fate.
+STRENGTH = {action: index + 1 for index, action in enumerate(EXPECTATION_ACTIONS)}
+SAMPLE_ROWS = 3
+_SAMPLE_CHARS = 300
+
+
+@attrs.frozen(kw_only=True)
+class Expectation:
+    name: str
+    expr: str
+    action: str
+    max_fraction: float | None = None
+    max_count: int | None = None
+
+    @classmethod
+    def from_normalized(cls, spec: Mapping[str, Any]) -> Expectation:
+        return cls(
+            name=str(spec["name"]),
+            expr=str(spec["expr"]),
+            action=str(spec["action"]),
+            max_fraction=spec.get("max_fraction"),
+            max_count=spec.get("max_count"),
+        )
+
+    @property
+    def gates(self) -> bool:
+        """True when a batch may have to stop before its output is written."""
+        return self.action == "fail" or self.max_fraction is not None or self.max_count is not None
+
+
+@attrs.frozen(kw_only=True)
+class BatchCounts:
+    """What one batch's rows did: per expectation passed/failed, and the rows' fates."""
+
+    batch_id: int
+    rows: int
+    kept: int
+    dropped: int
+    quarantined: int
+    failed: int
+    expectations: dict[str, dict[str, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BatchCounts:
+        return cls(
+            batch_id=int(data["batch_id"]),
+            rows=int(data["rows"]),
+            kept=int(data["kept"]),
+            dropped=int(data["dropped"]),
+            quarantined=int(data["quarantined"]),
+            failed=int(data["failed"]),
+            expectations={
+                str(k): {"passed": int(v["passed"]), "failed": int(v["failed"])}
+                for k, v in data["expectations"].items()
+            },
+        )
+
+
+class ExpectationSet:
+    """A node's expectations, applied to micro-batches."""
+
+    def __init__(self, expectations: Sequence[Expectation], node_name: str) -> None:
+        self.expectations = tuple(expectations)
+        self.node_name = node_name
+
+    @classmethod
+    def of_node(cls, normalized: Mapping[str, Any], node_name: str) -> ExpectationSet | None:
+        specs = normalized.get("expectations") or ()
+        if not specs:
+            return None
+        return cls([Expectation.from_normalized(s) for s in specs], node_name)
+
+    @property
+    def gates(self) -> bool:
+        return any(e.gates for e in self.expectations)
+
+    @property
+    def quarantines(self) -> bool:
+        return any(e.action == "quarantine" for e in self.expectations)
+
+    def _check(self, index: int) -> Column:
+        from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
+
+        return F.col(f"{_CHECK_PREFIX}{index}")
+
+    def annotate(self, df: DataFrame) -> DataFrame:
+        """``df`` with one boolean per expectation, the broken names and the strongest action."""
+        from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
+
+        checks = [
+            F.coalesce(F.expr(e.expr), F.lit(False)).alias(f"{_CHECK_PREFIX}{i}")
+            for i, e in enumerate(self.expectations)
+        ]
+        judged = df.select("*", *checks)
+        broken = F.array_compact(
+            F.array(*[F.when(~self._check(i), F.lit(e.name)) for i, e in enumerate(self.expectations)])
+        )
+        strengths = [
+            F.when(~self._check(i), F.lit(STRENGTH[e.action])).otherwise(F.lit(0))
+            for i, e in enumerate(self.expectations)
+        ]
+        strongest = F.greatest(*strengths, F.lit(0)) if strengths else F.lit(0)
+        return judged.select("*", broken.alias(BROKEN_COLUMN), strongest.alias(ACTION_COLUMN))
+
+    def _internal(self) -> list[str]:
+        return [f"{_CHECK_PREFIX}{i}" for i in range(len(self.expectations))] + [BROKEN_COLUMN, ACTION_COLUMN]
+
+    def count_columns(self) -> list[Column]:
+        """Aggregates of an annotated batch: rows, each expectation's failures, each fate."""
+        from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
+
+        def rows_where(condition: Column) -> Column:
+            return F.coalesce(F.sum(F.when(condition, F.lit(1)).otherwise(F.lit(0))), F.lit(0))
+
+        action = F.col(ACTION_COLUMN)
+        return [
+            F.count(F.lit(1)).alias("rows"),
+            *[rows_where(~self._check(i)).alias(f"x{i}") for i in range(len(self.expectations))],
+            rows_where(action == STRENGTH["drop"]).alias("dropped"),
+            rows_where(action == STRENGTH["quarantine"]).alias("quarantined"),
+            rows_where(action == STRENGTH["fail"]).alias("failed"),
+        ]
+
+    def counts(self, annotated: DataFrame, batch_id: int) -> BatchCounts:
+        """One aggregation over the (cached) annotated batch."""
+        row = annotated.agg(*self.count_columns()).collect()[0].asDict()
+        return self.counts_from(row, batch_id)
+
+    def counts_from(self, row: Mapping[str, Any], batch_id: int) -> BatchCounts:
+        rows = int(row["rows"])
+        per: dict[str, dict[str, int]] = {}
+        for i, e in enumerate(self.expectations):
+            failed = int(row[f"x{i}"])
+            per[e.name] = {"passed": rows - failed, "failed": failed}
+        dropped, quarantined, failed = int(row["dropped"]), int(row["quarantined"]), int(row["failed"])
+        return BatchCounts(
+            batch_id=batch_id,
+            rows=rows,
+            kept=rows - dropped - quarantined - failed,
+            dropped=dropped,
+            quarantined=quarantined,
+            failed=failed,
+            expectations=per,
+        )
+
+    def kept(self, annotated: DataFrame, columns: Sequence[str]) -> DataFrame:
+        """The rows that go to the output: those that broke nothing, or only warn expectations."""
+        from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
+
+        return annotated.where(F.col(ACTION_COLUMN) <= STRENGTH["warn"]).select(*columns)
+
+    def quarantined(
+        self, annotated: DataFrame, columns: Sequence[str], layout: StructType | None, batch_id: int
+    ) -> DataFrame:
+        """Quarantined rows in the dead-letter layout: the row as JSON in ``payload``, the names
+        it broke in ``error``, the reader's metadata columns where the row still has them."""
+        from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
+
+        rows = annotated.where(F.col(ACTION_COLUMN) == STRENGTH["quarantine"])
+        fixed = {
+            "payload": F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns])),
+            "error": F.concat(F.lit("failed expectations: "), F.array_join(F.col(BROKEN_COLUMN), ", ")),
+            "batch_id": F.lit(batch_id).cast("long"),
+            "node": F.lit(self.node_name),
+            "failed_at": F.current_timestamp(),
+        }
+        if layout is None:
+            return rows.select(*[value.alias(name) for name, value in fixed.items()])
+        present = set(columns)
+        selected = []
+        for field in layout.fields:
+            if field.name in fixed:
+                value = fixed[field.name]
+            elif field.name in present:
+                value = F.col(f"`{field.name}`")
+            else:
+                value = F.lit(None)
+            selected.append(value.cast(field.dataType).alias(field.name))
+        return rows.select(*selected)
+
+    def verdict(self, counts: BatchCounts, annotated: DataFrame, columns: Sequence[str]) -> None:
+        """Raise ``ExpectationFailedError`` when the batch must not be written."""
+        for index, e in enumerate(self.expectations):
+            failed = counts.expectations[e.name]["failed"]
+            if not failed:
+                continue
+            reason = None
+            if e.action == "fail":
+                reason = f"{failed} of {counts.rows} rows broke it (action fail)"
+            elif e.max_count is not None and failed > e.max_count:
+                reason = f"{failed} of {counts.rows} rows broke it, more than max_count {e.max_count}"
+            elif e.max_fraction is not None and counts.rows and failed / counts.rows > e.max_fraction:
+                reason = (
+                    f"{failed} of {counts.rows} rows ({failed / counts.rows:.1%}) broke it, more than "
+                    f"max_fraction {e.max_fraction:g}"
+                )
+            if reason is None:
+                continue
+            sample = self.sample(annotated, index, columns)
+            shown = "".join(f"\n    {row}" for row in sample)
+            raise ExpectationFailedError(
+                f"expectation '{e.name}' ({e.expr}) of node '{self.node_name}' failed in batch "
+                f"{counts.batch_id}: {reason}; the batch was not written and runs again on "
+                f"restart.\nOffending rows (sample):{shown}",
+                expectation=e.name,
+                batch_id=counts.batch_id,
+                sample=sample,
+                node_name=self.node_name,
+                field=f"expectations[{index}]",
+            )
+
+    def sample(self, annotated: DataFrame, index: int, columns: Sequence[str]) -> list[str]:
+        """A few rows breaking expectation ``index``, as JSON with secret-named columns masked."""
+        rows = annotated.where(~self._check(index)).select(*columns).limit(SAMPLE_ROWS).collect()
+        sample = []
+        for row in rows:
+            text = json.dumps(redact(row.asDict(recursive=True)), default=str)
+            sample.append(text if len(text) <= _SAMPLE_CHARS else text[: _SAMPLE_CHARS - 3] + "...")
+        return sample
+
+
+def check_expectation_types(df: DataFrame, node_name: str, normalized: Mapping[str, Any]) -> None:
+    """Preflight: every ``expr`` resolves against the node's rows and is BOOLEAN. Analysis only:
+    nothing is read."""
+    from pyspark.sql import functions as F  # pyspark is heavy: imported when a query is built
+    from pyspark.sql.types import BooleanType
+
+    for index, spec in enumerate(normalized.get("expectations") or ()):
+        field = f"expectations[{index}].expr"
+        try:
+            kind = df.select(F.expr(spec["expr"]).alias("check")).schema["check"].dataType
+        except Exception as exc:
+            raise StreamingValidationError(
+                f"expectation '{spec['name']}' ({spec['expr']}) does not fit the node's rows: "
+                f"{first_line(exc)}. Columns: {', '.join(df.columns)}",
+                field=field,
+                node_name=node_name,
+                operation="preflight",
+                component="Expectations",
+            ) from exc
+        if not isinstance(kind, BooleanType):
+            raise StreamingValidationError(
+                f"expectation '{spec['name']}' ({spec['expr']}) is {kind.simpleString().upper()}, "
+                "not BOOLEAN; write a condition such as 'amount > 0' or 'user_id IS NOT NULL'",
+                field=field,
+                node_name=node_name,
+                operation="preflight",
+                component="Expectations",
+            )
