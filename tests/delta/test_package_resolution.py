@@ -110,7 +110,7 @@ def test_demo_packages_fetch_past_pom_only_maven_entries_then_run_offline(tmp_pa
         sys.path.remove(str(DEMO))
     tables = dict(
         line.split()
-        for line in second.stdout.split("rows per table")[1].split("gold:")[0].splitlines()
+        for line in second.stdout.split("rows per table")[1].split("silver expectations")[0].splitlines()
         if line.strip()
     )
     counts = {table: int(rows.replace(",", "")) for table, rows in tables.items()}
