@@ -162,6 +162,28 @@ def test_restart_resumes_from_the_stable_checkpoint(context: Any, tmp_path: Path
     assert Path(expected, "commits").is_dir()
 
 
+def test_restart_after_a_kill_during_the_first_offsets_write(context: Any, tmp_path: Path) -> None:
+    # A run SIGKILLed while Spark wrote its first offsets entry leaves the temp file beside the
+    # query id; Spark alone then refuses batch 0 (checkpoint location should be empty).
+    spool = spool_with(tmp_path / "spool", [{"id": 1, "value": "a"}])
+    checkpoint = Path(resolve_checkpoint("killed", "k", None, None, context.checkpoint_base))
+    (checkpoint / "offsets").mkdir(parents=True)
+    query_id = "7d0c5bc4-5b1e-4c38-9a53-0a4f8f1f2a10"
+    (checkpoint / "metadata").write_text(json.dumps({"id": query_id}) + "\n")
+    leftovers = [checkpoint / "offsets" / f".0.{query_id}.tmp", checkpoint / "offsets" / f"..0.{query_id}.tmp.crc"]
+    for leftover in leftovers:
+        leftover.write_text("v1\n{")
+    out = Collected("killed_sink")
+    query = StreamingQueryManager(context).create_and_start_query(
+        memory_node("killed", spool.path, output=out.output), pipeline_name="k"
+    )
+    run_to_end(query)
+    assert out.ids() == [1]
+    assert str(query.id) == query_id  # the id the killed run had, kept
+    assert not any(leftover.exists() for leftover in leftovers)
+    assert (checkpoint / "commits" / "0").is_file()
+
+
 def test_failure_after_start_stops_the_query_and_releases_the_lock(context: Any, tmp_path: Path) -> None:
     spool = spool_with(tmp_path / "spool", [{"id": 1, "value": "a"}])
     sqm = StreamingQueryManager(context)

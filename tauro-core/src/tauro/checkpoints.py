@@ -114,6 +114,47 @@ def resolve_checkpoint(
     return os.path.join(_normalize(checkpoint_base), segments)
 
 
+# Spark writes each offsets/commits entry to a hidden temp file (``.<batch>.<uuid>.tmp``, plus
+# its ``.crc`` on the local file system) and renames it into place.
+_INTERRUPTED_WRITE = re.compile(r"^\..*\.tmp(\.crc)?$")
+
+
+def remove_interrupted_writes(checkpoint: str) -> list[str]:
+    """Delete the temp files a killed run left in a checkpoint that never planned a batch.
+
+    Spark refuses to start batch 0 unless ``offsets`` and ``commits`` are empty
+    (``STATE_STORE_CHECKPOINT_LOCATION_NOT_EMPTY``), so a process killed while writing its very
+    first offsets entry would leave a checkpoint no restart can use. Such a temp file was never
+    renamed into place, so nothing was planned or committed; removing it loses nothing. The
+    query id in ``metadata`` is kept. Call only while holding the checkpoint's lock. Returns
+    the removed paths; remote checkpoints are left alone.
+    """
+    if is_remote(checkpoint):
+        return []
+    root = _normalize(checkpoint)
+    logs = [os.path.join(root, name) for name in ("offsets", "commits")]
+    entries = {log: os.listdir(log) if os.path.isdir(log) else [] for log in logs}
+    if any(name.isdigit() for name in entries[logs[0]]):
+        return []  # a planned batch: Spark resumes from it and ignores temp files
+    removed = []
+    for log, names in entries.items():
+        for name in names:
+            if _INTERRUPTED_WRITE.match(name):
+                path = os.path.join(log, name)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                    removed.append(path)
+    if removed:
+        logger.warning(
+            "Checkpoint {}: removed {} unfinished write(s) left by a run killed before its first "
+            "batch was planned: {}",
+            root,
+            len(removed),
+            ", ".join(os.path.relpath(path, root) for path in removed),
+        )
+    return removed
+
+
 def _lock_files(checkpoint: str) -> tuple[str, str]:
     """Lock and holder file paths, siblings of the checkpoint directory (not inside it)."""
     base = _normalize(checkpoint).rstrip("/") or "/"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from loguru import logger
 
-from tauro.checkpoints import CheckpointLock
+from tauro.checkpoints import CheckpointLock, remove_interrupted_writes
 from tauro.config.context import context_settings
 from tauro.config.models import NodeConfig
 from tauro.config.schemas import to_struct_type
@@ -197,6 +197,8 @@ class StreamingQueryManager:
         lock.acquire()
         query: StreamingQuery | None = None
         try:
+            if lock.held:
+                remove_interrupted_writes(checkpoint)
             checks = ExpectationSet.of_node(node.normalized, node.name)
             parse_per_batch = dl_writer is not None and bool(node.normalized["input"]["parse_json"])
             df, steps = build_stream(node, reader, dead_letters=parse_per_batch)
