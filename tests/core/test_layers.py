@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "tauro.plugins": 3,
     "tauro.session": 3,
     "tauro.package_fetch": 3,
+    "tauro.executor_code": 3,
     # 4: configuration (knows no runtime)
     "tauro.config": 4,
     # 5: the streaming runtime
@@ -51,6 +52,8 @@ LAYERS: dict[str, int] = {
     # 6: faces for people, and core's own plugin (loaded by name, like an entry point)
     "tauro.runner": 6,
     "tauro.cli": 6,
+    "tauro.__main__": 6,
+    "tauro.submit_args": 6,
     "tauro.runs": 6,
     "tauro.run_display": 6,
     "tauro.spark_output": 6,

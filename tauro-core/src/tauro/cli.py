@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from typing import Any
@@ -24,6 +25,7 @@ from tauro.runner import ForegroundRun, import_user_code, render_status_table
 from tauro.runs import FINAL, RunDirectory, list_runs
 from tauro.session import format_uses
 from tauro.streaming.validators import StreamingValidator
+from tauro.submit_args import submit_args
 
 console = Console(soft_wrap=True, highlight=False)
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -169,6 +171,10 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     "--stop-timeout", default=60.0, show_default=True, help="Seconds to let in-flight batches finish."
 )
 @click.option("--quiet", is_flag=True, help="No live status table or progress lines.")
+@click.option(
+    "--master",
+    help="Spark master URL (spark://host:7077, yarn, k8s://..., local[4]); overrides the context's.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -180,6 +186,7 @@ def run(
     execution_id: str | None,
     stop_timeout: float,
     quiet: bool,
+    master: str | None,
 ) -> None:
     """Run a pipeline in the foreground until it ends, fails, or is stopped (Ctrl-C, tauro stop).
 
@@ -190,6 +197,8 @@ def run(
     try:
         import_user_code(imports)
         context = _load_context(context_file)
+        if master:
+            context.master = master
         name, raw = select_pipeline(read_config_file(file), pipeline)
         runner = ForegroundRun(context, file, name, raw, _parse_vars(variables), execution_id)
     except StreamingError as exc:
@@ -265,6 +274,54 @@ def stop(execution_id: str, context_file: str | None, timeout: float) -> None:
         time.sleep(0.5)
     err_console.print(f"error: {execution_id} did not stop within {timeout + 30:g}s")
     sys.exit(1)
+
+
+@main.command("submit-args")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--pipeline", help="Pipeline of a multi-pipeline file.")
+@click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
+@click.option("--var", "variables", multiple=True, help="NAME=VALUE passed on to run (repeatable).")
+@click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    help="Module or .py file passed on to run and shipped to executors (repeatable).",
+)
+@click.option("--master", help="Spark master URL (default: the context's).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list (for schedulers) instead of a shell line.")
+def submit_args_command(
+    file: str,
+    pipeline: str | None,
+    context_file: str | None,
+    variables: tuple[str, ...],
+    imports: tuple[str, ...],
+    master: str | None,
+    as_json: bool,
+) -> None:
+    """Print the spark-submit arguments that run pipeline FILE: its packages, the plugins' and
+    the context's Spark conf, Tauro's code for executors (--py-files), and the run command.
+
+    \b
+    eval spark-submit "$(tauro submit-args pipeline.yaml --context context.yaml)"
+    """
+    try:
+        import_user_code(imports)
+        context = _load_context(context_file)
+        _, raw = select_pipeline(read_config_file(file), pipeline)
+        args = submit_args(
+            context,
+            file,
+            raw if isinstance(raw, dict) else {},
+            pipeline=pipeline,
+            context_file=context_file,
+            imports=imports,
+            variables=variables,
+            master=master,
+        )
+    except StreamingError as exc:
+        err_console.print(f"[red]error[/red] {escape(str(exc))}")
+        sys.exit(1)
+    click.echo(json.dumps(args) if as_json else shlex.join(args))
 
 
 @main.command("fetch-packages")

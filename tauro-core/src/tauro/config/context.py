@@ -17,6 +17,7 @@ from tauro.config.converter import structure_with_problems
 from tauro.config.loading import interpolate_tree, read_config_file
 from tauro.config.policy import FormatPolicy
 from tauro.errors import StreamingValidationError, summarize_problems
+from tauro.executor_code import ship_executor_code
 from tauro.session import SessionPlan, build_session, prepare_session
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ class Context:
                 spark = build_session(self, self._plan.settings())
                 self._plan.started = True
                 self._spark = spark
+                ship_executor_code(spark)
                 if self._plan.always:
                     prepare_session(spark, self._plan.always_plugins())
             return self._spark
