@@ -34,7 +34,11 @@ def free_port() -> int:
 
 def python_without_tauro(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The interpreter of a virtualenv with pyspark, pyarrow and pandas, and no Tauro."""
-    path = tmp_path_factory.mktemp("worker-python")
+    return python_interpreter_without_tauro(tmp_path_factory.mktemp("worker-python"))
+
+
+def python_interpreter_without_tauro(path: Path) -> Path:
+    """Create that virtualenv at ``path`` (cheap: the heavy packages are shared)."""
     created = run("python3.11", "-m", "venv", "--without-pip", path)
     assert created.returncode == 0, created.stderr
     python = path / "bin" / "python"
@@ -59,6 +63,7 @@ class StandaloneCluster:
 
     def __init__(self, root: Path, python: Path, workers: int = 2) -> None:
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.python = python
         self.port = free_port()
         self.ui_port = free_port()
