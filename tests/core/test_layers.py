@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     # 0: errors and the leaves everything may use
     "tauro.errors": 0,
     "tauro.redaction": 0,
+    "tauro.durations": 0,
     "tauro.processes": 0,
     "tauro.events": 0,
     "tauro.logging_setup": 0,

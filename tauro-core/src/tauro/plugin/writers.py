@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tauro.durations import spark_interval
 from tauro.errors import StreamingValidationError
 from tauro.plugin.context import ContextLike, spark_of
 
@@ -24,13 +25,13 @@ def apply_trigger(writer: DataStreamWriter, trigger: Mapping[str, Any] | None) -
         return writer
     kind = trigger.get("type")
     if kind == "processing_time":
-        return writer.trigger(processingTime=str(trigger["interval"]))
+        return writer.trigger(processingTime=spark_interval(trigger["interval"]))
     if kind == "once":
         return writer.trigger(once=True)
     if kind == "available_now":
         return writer.trigger(availableNow=True)
     if kind == "continuous":
-        return writer.trigger(continuous=str(trigger.get("interval") or "1 second"))
+        return writer.trigger(continuous=spark_interval(trigger.get("interval") or "1 second"))
     raise StreamingValidationError(
         f"Unknown trigger type {kind!r}; use processing_time, once, available_now or continuous.",
         field="streaming.trigger.type",

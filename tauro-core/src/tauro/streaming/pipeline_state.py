@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tauro.config.durations import parse_duration
+from tauro.durations import parse_duration
 from tauro.config.names import BOUNDED_TRIGGERS
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tauro.config.converter import did_you_mean
-from tauro.config.durations import DurationError, parse_duration
+from tauro.durations import DurationError, parse_duration
 from tauro.streaming.constants import (
     MAX_TRIGGER_SECONDS,
     StreamingTrigger,

@@ -61,6 +61,12 @@ def parse_duration(text: object) -> float:
     return float(match["num"]) * _UNITS[unit]
 
 
+def spark_interval(text: object) -> str:
+    """A duration as Spark's interval parser reads it (triggers, watermarks): Spark accepts
+    neither "30s" nor "500 ms" nor "5 min", so every accepted spelling is rewritten."""
+    return format_seconds(parse_duration(text))
+
+
 def format_seconds(seconds: float) -> str:
     """Spark-friendly text for a duration, e.g. 90.0 -> '90 seconds'."""
     if seconds == int(seconds):
