@@ -29,6 +29,7 @@ class KafkaStreamingWriter(BaseStreamingWriter):
     """
 
     spark_format = "kafka"
+    supports_real_time = True
     required_options = (BOOTSTRAP,)
     optional_options: ClassVar[Mapping[str, Any]] = {
         "topic": "(or a 'topic' column)",

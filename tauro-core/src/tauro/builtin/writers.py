@@ -19,6 +19,8 @@ class ConsoleStreamingWriter(BaseStreamingWriter):
     """Spark's console sink: prints each batch (numRows, truncate)."""
 
     spark_format = "console"
+    # Spark's real-time allowlist includes the console sink.
+    supports_real_time = True
     optional_options: ClassVar[dict[str, Any]] = {"numRows": "20", "truncate": "true"}
 
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:

@@ -98,6 +98,7 @@ _COMMON: dict[str, Callable[[Any], str | None]] = {
     "required_options": _str_collection,
     "optional_options": _mapping,
     "requires_path": _bool,
+    "supports_real_time": _bool,
 }
 _READER: dict[str, Callable[[Any], str | None]] = {
     **_COMMON,
@@ -111,7 +112,7 @@ _WRITER: dict[str, Callable[[Any], str | None]] = {
     **_COMMON,
     "supported_output_modes": _output_modes,
 }
-_READER_METHODS = ("read", "preflight", "parse_keep_columns")
+_READER_METHODS = ("read", "preflight", "parse_keep_columns", "source_partitions")
 _WRITER_METHODS = ("write", "configure", "start", "write_batch", "preflight", "check_schema")
 
 

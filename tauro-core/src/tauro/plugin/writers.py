@@ -32,8 +32,11 @@ def apply_trigger(writer: DataStreamWriter, trigger: Mapping[str, Any] | None) -
         return writer.trigger(availableNow=True)
     if kind == "continuous":
         return writer.trigger(continuous=spark_interval(trigger.get("interval") or "1 second"))
+    if kind == "real_time":
+        # The interval is how often a real-time query checkpoints, not its latency.
+        return writer.trigger(realTime=spark_interval(trigger.get("interval") or "5 minutes"))
     raise StreamingValidationError(
-        f"Unknown trigger type {kind!r}; use processing_time, once, available_now or continuous.",
+        f"Unknown trigger type {kind!r}; use processing_time, once, available_now, continuous or real_time.",
         field="streaming.trigger.type",
         actual=kind,
     )
@@ -61,6 +64,9 @@ class BaseStreamingWriter:
     #: Output modes this sink supports (validation checks ``streaming.output_mode`` against it);
     #: None means every mode Spark allows.
     supported_output_modes: ClassVar[frozenset[str] | None] = None
+    #: Spark runs this sink in real-time mode (``trigger: {type: real_time}``): Spark 4.2 allows
+    #: Kafka, console and foreach (ForeachWriter) sinks only, never foreachBatch.
+    supports_real_time: ClassVar[bool] = False
 
     def __init__(self, context: ContextLike) -> None:
         self.context = context
