@@ -36,6 +36,7 @@ from tauro.streaming.listener import get_event_hub
 from tauro.streaming.query_build import apply_steps, build_stream
 from tauro.streaming.query_plan import QueryPlan, default_query_name, plan_query
 from tauro.streaming.readers import BaseStreamingReader, StreamingReaderFactory
+from tauro.streaming.real_time import check_real_time_query
 from tauro.streaming.spark_errors import error_line, summarize_error
 from tauro.streaming.transformations import TransformationRegistry
 from tauro.streaming.validators import StreamingValidator, ValidatedNode
@@ -240,6 +241,8 @@ class StreamingQueryManager:
                 process = dead_letter_batches(plan, reader, writer, dl_writer, steps, count_dead_letters)
                 query = BatchFunctionWriter(self.context, process).write(df, **plan.reserved)
             else:
+                if plan.real_time_seconds is not None:
+                    check_real_time_query(df, spark, reader, plan.reader_options, node.name)
                 self._check_sink_schema(node, writer, df, plan.writer_options)
                 query = writer.write(df, **plan.writer_options, **plan.reserved)
             managed = ManagedQuery(
@@ -254,6 +257,7 @@ class StreamingQueryManager:
                     self.health_timeout_seconds,
                     spike_factor=self.spike_factor,
                     spike_window=self.spike_window,
+                    batch_seconds=plan.real_time_seconds,
                 ),
                 pipeline_name=plan.pipeline_name,
                 execution_id=execution_id,
