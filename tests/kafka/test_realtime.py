@@ -143,7 +143,9 @@ def test_more_source_partitions_than_task_slots_are_refused(
     source, target = new_topic(partitions=3), new_topic()
     manager = StreamingQueryManager(context)
     with pytest.raises(StreamingValidationError) as caught:
-        manager.create_and_start_query(real_time_node(kafka, source, target, "5 seconds"), pipeline_name="rtm")
+        manager.create_and_start_query(
+            real_time_node(kafka, source, target, "5 seconds"), pipeline_name="rtm"
+        )
     message = caught.value.message
     assert "each of the source's 3 partitions at once" in message
     assert "2 task slots (master local[2])" in message and "local[3]" in message

@@ -59,7 +59,7 @@ def check_real_time(node: ValidatedNode, prefix: str, report: ValidationReport) 
             report.add(
                 field_path(prefix, "input.dead_letter"),
                 "dead letters are written per micro-batch with foreachBatch, which real-time mode "
-                f"does not run: remove input.dead_letter (bad records then fail the query), {OR_MICRO_BATCH}",
+                f"does not run: remove input.dead_letter, {OR_MICRO_BATCH}",
                 name,
             )
         watermark = section["watermark"] or streaming["watermark"]
