@@ -1,4 +1,4 @@
-"""The ``tauro`` command: validate, plugins, graph (and run, status, stop)."""
+"""The ``tauro`` command: validate, plugins, graph, schema (and run, status, stop)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tauro.config.context import Context
+from tauro.config.json_schema import context_schema, pipeline_schema
 from tauro.config.loading import list_pipelines, read_config_file, select_pipeline
 from tauro.errors import StreamingError, StreamingValidationError
 from tauro.graph import render_graph
@@ -125,6 +126,34 @@ def plugins(show_all: bool, as_json: bool) -> None:
             )
         console.print(table)
     if any(p.status is PluginStatus.FAILED for p in infos):
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--context", "for_context", is_flag=True, help="The schema of a context file instead.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the schema to this file instead of printing it.",
+)
+def schema(for_context: bool, output: str | None) -> None:
+    """Print the JSON Schema of pipeline files (or --context files), for editors.
+
+    The formats and their options are those of the installed plugins.
+    """
+    document = context_schema() if for_context else pipeline_schema()
+    text = json.dumps(document, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+        err_console.print(f"wrote {escape(output)}")
+    else:
+        click.echo(text, nl=False)
+    if any(p.status is PluginStatus.FAILED for p in get_plugin_manager().all()):
+        err_console.print(
+            "[yellow]some plugins failed to load, so their formats are missing; see tauro plugins --all[/]"
+        )
         sys.exit(2)
 
 
