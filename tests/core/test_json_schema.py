@@ -290,3 +290,52 @@ def test_a_class_without_options_schema_gets_one_from_its_declared_options() -> 
         options["required"] == ["endpoint"]
         and "default: 3" in options["properties"]["retries"]["description"]
     )
+
+
+#: One valid input per family; each case below breaks one option the family's validator refuses.
+FAMILY_INPUTS: dict[str, dict[str, Any]] = {
+    "kafka": {"format": "kafka", "options": {"kafka.bootstrap.servers": "b:9092", "subscribe": "t"}},
+    "kinesis": {"format": "kinesis", "options": {"streamName": "s", "region": "eu-west-1"}},
+    "delta": {"format": "delta", "path": "/data/bronze"},
+    "files": {"format": "file_stream", "path": "/data/in", "options": {"format": "parquet"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("family", "option", "value"),
+    [
+        ("kafka", "subscrib", "t"),  # unknown: the Kafka validator refuses it
+        ("kafka", "failOnDataLoss", "maybe"),
+        ("kafka", "endingOffsets", "latest"),  # batch-only
+        ("kinesis", "startingPosition", "EARLIEST"),
+        ("kinesis", "maxRecordsPerShard", "0"),
+        ("kinesis", "shardCount", "2"),  # unknown
+        ("delta", "maxFilesPerTrigger", "none"),
+        ("delta", "skipChangeCommits", "yes"),
+        ("files", "cleanSource", "shred"),
+        ("files", "format", "xml"),
+        ("files", "latestFirst", "newest"),
+    ],
+)
+def test_family_options_are_checked_by_the_schema_and_the_validator(
+    family: str, option: str, value: str, pipelines: jsonschema.Draft202012Validator
+) -> None:
+    source = copy.deepcopy(FAMILY_INPUTS[family])
+    config = {"nodes": [{"name": "n", "input": source, "output": {"format": "noop"}}]}
+    assert _errors(pipelines, config) == []
+    assert StreamingValidator().check_pipeline(config).problems == []
+    source.setdefault("options", {})[option] = value
+    paths = [e.json_path for e in pipelines.iter_errors(config)]
+    assert paths and all(p.startswith("$.nodes[0].input.options") for p in paths), paths
+    problems = StreamingValidator().check_pipeline(config).problems
+    assert any(f"options.{option}" in str(p.field) for p in problems), problems
+
+
+def test_spark_compares_option_names_in_any_case_and_so_does_the_schema(
+    pipelines: jsonschema.Draft202012Validator,
+) -> None:
+    source = copy.deepcopy(FAMILY_INPUTS["kafka"])
+    source["options"]["STARTINGOFFSETS"] = "earliest"
+    config = {"nodes": [{"name": "n", "input": source, "output": {"format": "noop"}}]}
+    assert _errors(pipelines, config) == []
+    assert StreamingValidator().check_pipeline(config).problems == []
