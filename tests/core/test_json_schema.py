@@ -146,6 +146,9 @@ def test_valid_shapes_pass_the_schema_and_the_validator(pipelines: jsonschema.Dr
     assert _errors(pipelines, VALID_PIPELINE) == []
     second = {"streaming": {"trigger": {"type": "continuous"}}, "nodes": VALID_PIPELINE["nodes"][1:]}
     assert _errors(pipelines, {"pipelines": {"a": VALID_PIPELINE, "b": second}}) == []
+    # The loader ignores keys beside 'pipelines'; the schema points at them (a misplaced pipeline key).
+    misplaced = {"pipelines": {"a": VALID_PIPELINE}, "nodes": []}
+    assert [e.json_path for e in pipelines.iter_errors(misplaced)] == ["$"]
     report = StreamingValidator().check_pipeline(VALID_PIPELINE, variables=VARIABLES)
     assert report.problems == []
 
