@@ -342,3 +342,21 @@ def test_spark_compares_option_names_in_any_case_and_so_does_the_schema(
     config = {"nodes": [{"name": "n", "input": source, "output": {"format": "noop"}}]}
     assert _errors(pipelines, config) == []
     assert StreamingValidator().check_pipeline(config).problems == []
+
+
+def test_cli_exits_2_when_a_plugin_failed_and_still_prints_the_rest() -> None:
+    from tauro.plugin import hookimpl
+    from tauro.plugins import TauroPluginManager, use_plugin_manager
+
+    class Broken:
+        @hookimpl
+        def tauro_register_readers(self, registry: Any) -> None:
+            raise RuntimeError("boom")
+
+    manager = TauroPluginManager(load_entrypoints=False)
+    manager.register(Broken(), "broken")
+    with use_plugin_manager(manager):
+        result = CliRunner().invoke(main, ["schema"])
+    assert result.exit_code == 2
+    printed = json.loads(result.stdout)
+    assert "rate" in printed["$defs"]["InputConfig"]["properties"]["format"]["anyOf"][0]["enum"]
