@@ -22,7 +22,7 @@ requires-python = ">=3.11"
 dependencies = ["{{core_range}}"]
 
 [project.optional-dependencies]
-test = ["pytest>=8"]
+test = ["pytest>=8", "jsonschema>=4.18"]  # jsonschema: the conformance check of the editor schema
 
 # How Tauro finds the plugin: the entry name is the family `tauro plugins` lists.
 [project.entry-points."tauro.plugins"]
