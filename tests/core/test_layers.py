@@ -60,6 +60,7 @@ LAYERS: dict[str, int] = {
     "tauro.spark_output": 6,
     "tauro.graph": 6,
     "tauro.builtin": 6,
+    "tauro.scaffold": 6,
     "tauro.testing": 6,
 }
 HEAVY = ("pyspark", "boto3")

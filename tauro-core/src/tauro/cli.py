@@ -1,11 +1,13 @@
-"""The ``tauro`` command: validate, plugins, graph (and run, status, stop)."""
+"""The ``tauro`` command: validate, plugins, graph, schema, init (and run, status, stop)."""
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tauro import __version__ as core_version
 from tauro.config.context import Context
+from tauro.config.json_schema import context_schema, pipeline_schema
 from tauro.config.loading import list_pipelines, read_config_file, select_pipeline
 from tauro.errors import StreamingError, StreamingValidationError
 from tauro.graph import render_graph
@@ -23,6 +27,8 @@ from tauro.package_resolution import SparkPackagesError
 from tauro.plugins import PluginStatus, get_plugin_manager
 from tauro.runner import ForegroundRun, import_user_code, render_status_table
 from tauro.runs import FINAL, RunDirectory, list_runs
+from tauro.scaffold import ScaffoldError, plugin_files, project_files, write_files
+from tauro.scaffold.project_template import project_name
 from tauro.session import format_uses
 from tauro.streaming.validators import StreamingValidator
 from tauro.submit_args import submit_args
@@ -126,6 +132,82 @@ def plugins(show_all: bool, as_json: bool) -> None:
         console.print(table)
     if any(p.status is PluginStatus.FAILED for p in infos):
         sys.exit(2)
+
+
+@main.command()
+@click.option("--context", "for_context", is_flag=True, help="The schema of a context file instead.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the schema to this file instead of printing it.",
+)
+def schema(for_context: bool, output: str | None) -> None:
+    """Print the JSON Schema of pipeline files (or --context files), for editors.
+
+    The formats and their options are those of the installed plugins.
+    """
+    document = context_schema() if for_context else pipeline_schema()
+    text = json.dumps(document, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+        err_console.print(f"wrote {escape(output)}")
+    else:
+        click.echo(text, nl=False)
+    if any(p.status is PluginStatus.FAILED for p in get_plugin_manager().all()):
+        err_console.print(
+            "[yellow]some plugins failed to load, so their formats are missing; see tauro plugins --all[/]"
+        )
+        sys.exit(2)
+
+
+def _core_range() -> tuple[str, str]:
+    """(floor, compatible range) of the running tauro-core, e.g. ("0.1", "tauro-core>=0.1,<0.2")."""
+    major, minor = (int(part) for part in core_version.split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"{major}.{minor}", f"tauro-core>={major}.{minor},<{upper}"
+
+
+@main.command()
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--plugin", "plugin_name", metavar="NAME", help="Scaffold a format plugin distribution tauro-NAME."
+)
+@click.option(
+    "--force", is_flag=True, help="Write into a directory that is not empty (same names are replaced)."
+)
+def init(directory: str, plugin_name: str | None, force: bool) -> None:
+    """Create a pipeline project in DIRECTORY (default: here), or with --plugin a format plugin.
+
+    The project (pipeline, context, transforms, a test) uses core formats only: `pytest` in it
+    passes at once. The plugin has a reader, a writer, validators and conformance tests.
+    """
+    target = Path(directory)
+    floor, core_range = _core_range()
+    if plugin_name is not None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", plugin_name):
+            raise click.BadParameter(
+                f"{plugin_name!r} is not a format name; use lower-case letters, digits and '_', "
+                "starting with a letter (e.g. acme)",
+                param_hint="--plugin",
+            )
+        files = plugin_files(plugin_name, core_range)
+        next_steps = [f"cd {target}", 'pip install -e ".[test]"', "tauro plugins", "pytest"]
+    else:
+        files = project_files(project_name(target.resolve().name), floor)
+        next_steps = [
+            f"cd {target}",
+            "pytest",
+            "tauro run pipeline.yaml --context context.yaml --import transforms.py",
+        ]
+    try:
+        written = write_files(target, files, force=force)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    err_console.print(f"created {len(written)} files in {escape(str(target))}; next:")
+    for step in next_steps:
+        err_console.print(f"  {escape(step)}")
 
 
 @main.command()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingWriter, StreamingValidationError, current_query_id, is_true
 from tauro_delta.merge import merge_batch
+from tauro_delta.option_schemas import SINK_SCHEMA
 from tauro_delta.options import CDF_COLUMNS, MERGE_KEYS, SEQUENCE_BY, parse_columns, split_sink_options
 from tauro_delta.tables import (
     COMPONENT,
@@ -45,6 +46,7 @@ class DeltaStreamingWriter(BaseStreamingWriter):
 
     spark_format = "delta"
     structured_options = frozenset({MERGE_KEYS, SEQUENCE_BY})
+    options_schema: ClassVar[Mapping[str, Any]] = SINK_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         MERGE_KEYS: None,
         SEQUENCE_BY: None,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingReader, require_class
+from tauro_kafka.option_schemas import SOURCE_SCHEMA
 from tauro_kafka.options import (
     BOOTSTRAP,
     CONNECTOR_CLASS,
@@ -58,6 +59,7 @@ class KafkaStreamingReader(BaseStreamingReader):
     structured_options = frozenset({"assign", "startingOffsets", "startingOffsetsByTimestamp", KEEP_METADATA})
     # One of subscribe, subscribePattern and assign is required too: validate_kafka_input says so.
     required_options = (BOOTSTRAP,)
+    options_schema: ClassVar[Mapping[str, Any]] = SOURCE_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         "subscribe | subscribePattern | assign": "(exactly one)",
         "startingOffsets": "latest",

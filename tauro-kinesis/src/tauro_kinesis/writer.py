@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import RESERVED_KEYWORDS, BaseStreamingWriter, StreamingValidationError
+from tauro_kinesis.option_schemas import SINK_SCHEMA
 from tauro_kinesis.options import (
     DATA_COLUMN,
     DEFAULT_DATA_COLUMN,
@@ -50,6 +51,7 @@ class KinesisStreamingWriter(BaseStreamingWriter):
     of a partial failure and throttled calls are retried with backoff."""
 
     spark_format = FORMAT
+    options_schema: ClassVar[Mapping[str, Any]] = SINK_SCHEMA
     # streamName or streamARN: one of two, so checked by the validators, not listed as required.
     optional_options: ClassVar[Mapping[str, Any]] = {
         STREAM_NAME: "required unless streamARN is given",

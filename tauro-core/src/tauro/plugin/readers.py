@@ -36,6 +36,10 @@ class BaseStreamingReader:
     #: Documented optional options and their defaults (None: no default), shown by
     #: ``STREAMING_FORMAT_CONFIGS`` and the docs.
     optional_options: ClassVar[Mapping[str, Any]] = {}
+    #: JSON Schema (draft 2020-12) of the ``options`` mapping, shown by ``tauro schema`` to
+    #: editors (build it with ``tauro.plugin.options_object``). None: derived from
+    #: ``required_options`` and ``optional_options``, any other scalar option allowed.
+    options_schema: ClassVar[Mapping[str, Any] | None] = None
     #: Validation requires the input's ``path`` (file sources).
     requires_path: ClassVar[bool] = False
     #: Validation requires the input's ``schema`` (file sources that cannot infer one).

@@ -59,6 +59,10 @@ class BaseStreamingWriter:
     required_options: ClassVar[tuple[str, ...]] = ()
     #: Documented optional options and their defaults (None: no default).
     optional_options: ClassVar[Mapping[str, Any]] = {}
+    #: JSON Schema (draft 2020-12) of the ``options`` mapping, shown by ``tauro schema`` to
+    #: editors (build it with ``tauro.plugin.options_object``). None: derived from
+    #: ``required_options`` and ``optional_options``, any other scalar option allowed.
+    options_schema: ClassVar[Mapping[str, Any] | None] = None
     #: Validation requires the output's ``path`` (file sinks).
     requires_path: ClassVar[bool] = False
     #: Output modes this sink supports (validation checks ``streaming.output_mode`` against it);
