@@ -18,14 +18,14 @@ import attrs
 
 from tauro.config import models
 from tauro.config.context import ENVIRONMENTS, ContextFile, FormatPolicySection, SparkSection
-from tauro.config.durations import _UNITS
+from tauro.durations import DURATION_UNITS
 from tauro.config.names import DEFAULT_STREAMING_CONFIG, StreamingOutputMode, StreamingTrigger
 from tauro.plugin.option_schema import INTERPOLATED, any_case, derived_options_schema
 from tauro.plugins import get_registry
 from tauro.registry import FormatRegistry
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-_UNIT_PATTERN = "|".join(any_case(unit) for unit in sorted(_UNITS, key=len, reverse=True))
+_UNIT_PATTERN = "|".join(any_case(unit) for unit in sorted(DURATION_UNITS, key=len, reverse=True))
 #: What ``parse_duration`` accepts: a number and a unit ("10 seconds", "30s", "1.5 h").
 DURATION: dict[str, Any] = {
     "anyOf": [
