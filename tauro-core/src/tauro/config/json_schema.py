@@ -18,8 +18,8 @@ import attrs
 
 from tauro.config import models
 from tauro.config.context import ENVIRONMENTS, ContextFile, FormatPolicySection, SparkSection
-from tauro.durations import DURATION_UNITS
 from tauro.config.names import DEFAULT_STREAMING_CONFIG, StreamingOutputMode, StreamingTrigger
+from tauro.durations import DURATION_UNITS
 from tauro.plugin.option_schema import INTERPOLATED, any_case, derived_options_schema
 from tauro.plugins import get_registry
 from tauro.registry import FormatRegistry
