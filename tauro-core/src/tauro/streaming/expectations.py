@@ -2,8 +2,9 @@
 verdict (``fail`` and thresholds) taken before the batch's output is written.
 
 Each row gets, next to its own columns, one boolean per expectation (a NULL result is a
-violation, as in SQL's ``WHERE``), the names it broke and the strongest action among them
-(fail > quarantine > drop > warn). One aggregation over the batch, run as the action that
+violation, as in SQL's ``WHERE``) and the strongest action among those it broke
+(fail > quarantine > drop > warn); the names it broke are spelled out only for the rows set
+aside. One aggregation over the batch, run as the action that
 materializes the cached batch, gives every count at once; the writes then read the cache.
 """
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import StructType
 
-BROKEN_COLUMN = "_tauro_broken"
 ACTION_COLUMN = "_tauro_action"
 _CHECK_PREFIX = "_tauro_ok_"
 #: An action's strength: the strongest among the expectations a row breaks decides its fate.
@@ -115,7 +115,11 @@ class ExpectationSet:
         return F.col(f"{_CHECK_PREFIX}{index}")
 
     def annotate(self, df: DataFrame) -> DataFrame:
-        """``df`` with one boolean per expectation, the broken names and the strongest action."""
+        """``df`` with one boolean per expectation and the strongest action broken (0: none).
+
+        The names a row broke are computed only for the rows set aside (``broken_names``): the
+        annotated batch is cached, and a string array on every row would widen it for nothing.
+        """
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
 
         checks = [
@@ -123,18 +127,19 @@ class ExpectationSet:
             for i, e in enumerate(self.expectations)
         ]
         judged = df.select("*", *checks)
-        broken = F.array_compact(
-            F.array(*[F.when(~self._check(i), F.lit(e.name)) for i, e in enumerate(self.expectations)])
-        )
         strengths = [
             F.when(~self._check(i), F.lit(STRENGTH[e.action])).otherwise(F.lit(0))
             for i, e in enumerate(self.expectations)
         ]
         strongest = F.greatest(*strengths, F.lit(0)) if strengths else F.lit(0)
-        return judged.select("*", broken.alias(BROKEN_COLUMN), strongest.alias(ACTION_COLUMN))
+        return judged.select("*", strongest.alias(ACTION_COLUMN))
 
-    def _internal(self) -> list[str]:
-        return [f"{_CHECK_PREFIX}{i}" for i in range(len(self.expectations))] + [BROKEN_COLUMN, ACTION_COLUMN]
+    def broken_names(self) -> Column:
+        """The names of the expectations an annotated row broke, comma-separated."""
+        from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
+
+        names = [F.when(~self._check(i), F.lit(e.name)) for i, e in enumerate(self.expectations)]
+        return F.array_join(F.array_compact(F.array(*names)), ", ")
 
     def count_columns(self) -> list[Column]:
         """Aggregates of an annotated batch: rows, each expectation's failures, each fate."""
@@ -190,7 +195,7 @@ class ExpectationSet:
         rows = annotated.where(F.col(ACTION_COLUMN) == STRENGTH["quarantine"])
         fixed = {
             "payload": F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns])),
-            "error": F.concat(F.lit("failed expectations: "), F.array_join(F.col(BROKEN_COLUMN), ", ")),
+            "error": F.concat(F.lit("failed expectations: "), self.broken_names()),
             "batch_id": F.lit(batch_id).cast("long"),
             "node": F.lit(self.node_name),
             "failed_at": F.current_timestamp(),
