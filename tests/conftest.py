@@ -26,6 +26,7 @@ FAMILY_PLUGINS = [
     ("kafka", "tauro_kafka.plugin"),
     ("kinesis", "tauro_kinesis.plugin"),
     ("prometheus", "tauro_prometheus.plugin"),
+    ("otel", "tauro_otel.plugin"),
 ]
 
 
