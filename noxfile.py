@@ -31,6 +31,9 @@ TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "confluent-kafka>=2.6"]
 TEST_DEPS += ["boto3>=1.34", "moto[server]>=5"]
 # jsonschema: tests check example configs against the JSON Schema `tauro schema` prints.
 TEST_DEPS += ["jsonschema>=4.18"]
+# opentelemetry-sdk: the tracing tests record spans with the SDK's InMemorySpanExporter
+# (the plugins themselves need only the API; prometheus-client comes with tauro-prometheus).
+TEST_DEPS += ["opentelemetry-sdk>=1.25"]
 # Families a family's tests use as sinks (Kafka and Kinesis tests write files). The family's
 # install-alone test checks that it works without them.
 TEST_FAMILIES = {

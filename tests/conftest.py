@@ -25,6 +25,8 @@ FAMILY_PLUGINS = [
     ("delta", "tauro_delta.plugin"),
     ("kafka", "tauro_kafka.plugin"),
     ("kinesis", "tauro_kinesis.plugin"),
+    ("prometheus", "tauro_prometheus.plugin"),
+    ("otel", "tauro_otel.plugin"),
 ]
 
 

@@ -53,6 +53,7 @@ LAYERS: dict[str, int] = {
     # 6: faces for people, and core's own plugin (loaded by name, like an entry point)
     "tauro.runner": 6,
     "tauro.cli": 6,
+    "tauro.run_options": 6,
     "tauro.__main__": 6,
     "tauro.submit_args": 6,
     "tauro.runs": 6,

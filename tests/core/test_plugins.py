@@ -43,6 +43,10 @@ def test_the_hookspecs_are_the_contract() -> None:
                 "tauro_on_query_unhealthy",
                 "tauro_after_query_terminated",
                 "tauro_on_pipeline_status_changed",
+                "tauro_on_node_status_changed",
+                "tauro_cli_run_options",
+                "tauro_run_starting",
+                "tauro_run_finished",
             ]
         )
         == HOOKS

@@ -25,6 +25,13 @@ from tauro.logging_setup import configure_cli_logging
 from tauro.package_fetch import fetch_packages
 from tauro.package_resolution import SparkPackagesError
 from tauro.plugins import PluginStatus, get_plugin_manager
+from tauro.run_options import (
+    PluginOptionsCommand,
+    PluginRunOptionsError,
+    run_finished,
+    run_starting,
+    values_by_plugin,
+)
 from tauro.runner import ForegroundRun, import_user_code, render_status_table
 from tauro.runs import FINAL, RunDirectory, list_runs
 from tauro.scaffold import ScaffoldError, plugin_files, project_files, write_files
@@ -237,7 +244,7 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     return variables
 
 
-@main.command()
+@main.command(cls=PluginOptionsCommand)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--pipeline", help="Pipeline of a multi-pipeline file.")
 @click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
@@ -260,6 +267,7 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
 @click.pass_context
 def run(
     ctx: click.Context,
+    /,
     file: str,
     pipeline: str | None,
     context_file: str | None,
@@ -269,13 +277,15 @@ def run(
     stop_timeout: float,
     quiet: bool,
     master: str | None,
+    **plugin_values: Any,
 ) -> None:
     """Run a pipeline in the foreground until it ends, fails, or is stopped (Ctrl-C, tauro stop).
 
     Spark's own output and Tauro's log go to run.log in the run directory (-v: also shown).
     Exit status: 0 when every node completed or was stopped, 1 when a node failed or the
-    pipeline is invalid.
+    pipeline is invalid. Installed plugins may add options (listed below with the others).
     """
+    grouped = values_by_plugin(ctx, plugin_values)
     try:
         import_user_code(imports)
         context = _load_context(context_file)
@@ -283,11 +293,17 @@ def run(
             context.master = master
         name, raw = select_pipeline(read_config_file(file), pipeline)
         runner = ForegroundRun(context, file, name, raw, _parse_vars(variables), execution_id)
-    except StreamingError as exc:
+        run_starting(grouped)
+    except (StreamingError, PluginRunOptionsError) as exc:
         err_console.print(f"[red]error[/red] {escape(str(exc))}")
         sys.exit(1)
     verbosity = int((ctx.obj or {}).get("verbose", 0))
-    sys.exit(runner.run(stop_timeout=stop_timeout, live=not quiet, console=console, verbosity=verbosity))
+    code = 1
+    try:
+        code = runner.run(stop_timeout=stop_timeout, live=not quiet, console=console, verbosity=verbosity)
+    finally:
+        run_finished(grouped, code)
+    sys.exit(code)
 
 
 @main.command()

@@ -8,14 +8,17 @@ is logged and ignored: observers never break a pipeline.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tauro.plugin.markers import hookspec
 
 if TYPE_CHECKING:
+    import click
     from pyspark.sql import SparkSession
 
     from tauro.events import (
+        NodeStatusChangedEvent,
         PipelineStatusChangedEvent,
         QueryProgressEvent,
         QueryStartedEvent,
@@ -118,4 +121,43 @@ def tauro_on_pipeline_status_changed(event: PipelineStatusChangedEvent) -> None:
     Also called with ``old_status == new_status`` when a node fails for good while the pipeline
     goes on (``running`` with failures); ``event.failed_nodes`` and ``event.blocked_nodes`` are
     those of the pipeline's status at that moment.
+    """
+
+
+@hookspec
+def tauro_on_node_status_changed(event: NodeStatusChangedEvent) -> None:
+    """Called when a node of a pipeline changes state (``waiting`` -> ``starting`` -> ``running``,
+    ``idle``, ``restarting``, ``failed``, ...), once per change, before the pipeline's own
+    ``tauro_on_pipeline_status_changed`` of the same moment. A move to ``restarting`` is a
+    restart being scheduled. Observers only; exceptions are logged and ignored.
+    """
+
+
+@hookspec
+def tauro_cli_run_options() -> Sequence[click.Option] | None:
+    """Return ``click.Option`` objects to add to ``tauro run`` (e.g. ``--metrics-port``).
+
+    Called when ``tauro run`` parses its command line (and for ``tauro run --help``). Option
+    names must not clash with ``tauro run``'s own or another plugin's (a clashing option is
+    skipped with a warning naming the plugin). The values arrive in ``tauro_run_starting``.
+    """
+
+
+@hookspec
+def tauro_run_starting(options: Mapping[str, Any]) -> None:
+    """Called by ``tauro run`` after the pipeline file and context loaded, before the pipeline
+    starts, with the values of the options this plugin added (``{parameter name: value}``;
+    empty when it added none).
+
+    Start what the run needs (an HTTP endpoint). An exception fails the run before anything
+    starts: ``tauro run`` prints it, naming the plugin, and exits 1.
+    """
+
+
+@hookspec
+def tauro_run_finished(options: Mapping[str, Any], exit_code: int) -> None:
+    """Called by ``tauro run`` when the run has ended (its queries stopped, its final status
+    written), with the same ``options`` as ``tauro_run_starting`` and the exit status the
+    command is about to return. Release what ``tauro_run_starting`` started; exceptions are
+    logged and ignored.
     """

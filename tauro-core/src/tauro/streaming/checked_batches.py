@@ -36,7 +36,7 @@ def checked_batches(
     steps: list[Step],
     checks: ExpectationSet,
     totals: ExpectationTotals,
-    on_dead_letters: Callable[[int], None],
+    on_dead_letters: Callable[[int, int], None],
     on_failure: Callable[[ExpectationFailedError], None],
 ) -> BatchFunction:
     """The batch function of a node with expectations (``steps`` run here only when the node
@@ -86,7 +86,7 @@ def checked_batches(
                 if aside is not None:
                     dl_writer.write_batch(aside, batch_id, **dl_options)
                 if dead_letters:
-                    on_dead_letters(dead_letters)
+                    on_dead_letters(batch_id, dead_letters)
             totals.record(counts)
         finally:
             for df in reversed(cached):

@@ -42,11 +42,11 @@ def dead_letter_batches(
     writer: BaseStreamingWriter,
     dl_writer: BaseStreamingWriter,
     steps: list[Step],
-    on_dead_letters: Callable[[int], None],
+    on_dead_letters: Callable[[int, int], None],
 ) -> BatchFunction:
     """The batch function: bad rows to ``dl_writer``, the good ones, transformed, to ``writer``.
 
-    ``on_dead_letters`` receives the number of dead letters each batch wrote.
+    ``on_dead_letters`` receives each batch's id and the number of dead letters it wrote.
     """
     node = plan.node
     section = node.normalized["input"]
@@ -66,7 +66,7 @@ def dead_letter_batches(
                 count = bad.count()
                 if count:
                     dl_writer.write_batch(bad, batch_id, **dl_options)
-                    on_dead_letters(count)
+                    on_dead_letters(batch_id, count)
             finally:
                 bad.unpersist()
             writer.write_batch(apply_steps(good, steps, node, payload), batch_id, **out_options)

@@ -42,6 +42,7 @@ from tauro.streaming.health_monitor import (
     HealthChange,
     HealthState,
     QueryHealthMonitor,
+    input_rows_of,
 )
 
 __all__ = ["QueryEventHub", "get_event_hub", "shutdown_event_hubs"]
@@ -52,6 +53,8 @@ END_GRACE_SECONDS = 3.0
 
 TerminatedCallback = Callable[[str, str | None], None]
 ProgressCallback = Callable[[str, dict[str, Any]], None]
+#: Dead letters a batch wrote, by batch id (taken once: the count is forgotten after).
+DeadLetterCount = Callable[[int], int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,6 +105,7 @@ class _Tracked:
     execution_id: str | None
     on_terminated: TerminatedCallback | None
     on_progress: ProgressCallback | None
+    dead_letters_of: DeadLetterCount | None = None
     subscriber: Callable[[HealthChange], None] | None = None
     activated: bool = False
     terminated: bool = False
@@ -238,8 +242,12 @@ class QueryEventHub:
         execution_id: str | None = None,
         on_terminated: TerminatedCallback | None = None,
         on_progress: ProgressCallback | None = None,
+        dead_letters_of: DeadLetterCount | None = None,
     ) -> None:
-        """Route this query's events to ``monitor``, the callbacks and the lifecycle hooks."""
+        """Route this query's events to ``monitor``, the callbacks and the lifecycle hooks.
+
+        ``dead_letters_of(batch_id)`` gives the dead letters a batch wrote, for progress events.
+        """
         entry = _Tracked(
             str(query.id),
             _run_id(query),
@@ -249,6 +257,7 @@ class QueryEventHub:
             execution_id,
             on_terminated,
             on_progress,
+            dead_letters_of,
         )
         entry.subscriber = functools.partial(self._on_health_change, entry)
         with self._lock:
@@ -388,7 +397,11 @@ class QueryEventHub:
         entry.monitor.record_progress(progress)
         self._call(entry.on_progress, entry.query_id, progress)
         event = QueryProgressEvent(
-            **entry.event_fields(), progress=progress, expectations=progress_expectations(progress)
+            **entry.event_fields(),
+            progress=progress,
+            expectations=progress_expectations(progress),
+            input_rows=input_rows_of(progress),
+            dead_letters=self._batch_dead_letters(entry, progress),
         )
         self._hook("tauro_on_query_progress", event)
 
@@ -438,6 +451,17 @@ class QueryEventHub:
             "tauro_after_query_terminated", QueryTerminatedEvent(**entry.event_fields(), exception=exception)
         )
         self._call(entry.on_terminated, entry.query_id, exception)
+
+    @staticmethod
+    def _batch_dead_letters(entry: _Tracked, progress: dict[str, Any]) -> int:
+        batch_id = progress.get("batchId")
+        if entry.dead_letters_of is None or batch_id is None:
+            return 0
+        try:
+            return int(entry.dead_letters_of(int(batch_id)))
+        except Exception as exc:
+            logger.opt(exception=exc).error("Tauro could not count the dead letters of a batch")
+            return 0
 
     @staticmethod
     def _call(callback: Callable[..., Any] | None, *args: Any) -> None:

@@ -25,7 +25,7 @@ from tauro.errors import (
     StreamingValidationError,
     handle_streaming_error,
 )
-from tauro.events import PipelineStatusChangedEvent
+from tauro.events import NodeStatusChangedEvent, PipelineStatusChangedEvent
 from tauro.plugin.context import ContextLike
 from tauro.plugins import get_plugin_manager
 from tauro.redaction import redact_text
@@ -448,6 +448,7 @@ class StreamingPipelineManager:
         self._set_status(run, status)
 
     def _set_status(self, run: PipelineRun, status: PipelineStatus) -> None:
+        self._publish_nodes(run)
         old = run.status
         failed = tuple(run.failed_nodes())
         if failed != run.published_failed:
@@ -463,7 +464,29 @@ class StreamingPipelineManager:
         run.status = status
         self._publish(run, old)
 
+    @staticmethod
+    def _publish_nodes(run: PipelineRun) -> None:
+        """Tell observers of every node whose state changed since they last heard (lock held)."""
+        manager = None
+        for node in run.nodes.values():
+            if node.state == node.published_state:
+                continue
+            old, node.published_state = node.published_state, node.state
+            event = NodeStatusChangedEvent(
+                execution_id=run.execution_id,
+                pipeline_name=run.pipeline_name,
+                node_name=node.name,
+                old_state=old.value if old is not None else None,
+                new_state=node.state.value,
+                attempts=node.attempts,
+                timestamp=time.time(),
+                error=node.error,
+            )
+            manager = manager or get_plugin_manager()
+            manager.call_observers("tauro_on_node_status_changed", event=event)
+
     def _publish(self, run: PipelineRun, old: PipelineStatus | None) -> None:
+        self._publish_nodes(run)
         logger.info("Pipeline {} is {}", run.execution_id, run.status.value)
         if run.status == PipelineStatus.ERROR:
             failed = [

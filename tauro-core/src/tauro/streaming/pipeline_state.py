@@ -64,6 +64,8 @@ class NodeRun:
     pending_state: NodeState | None = None
     pending_error: str | None = None
     stop_issued: bool = False
+    #: The state observers were last told of (``tauro_on_node_status_changed``).
+    published_state: NodeState | None = None
 
     @property
     def name(self) -> str:

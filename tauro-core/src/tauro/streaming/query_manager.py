@@ -66,6 +66,8 @@ class ManagedQuery:
     bounded: bool
     started_at: float = attrs.field(factory=time.time)
     dead_letters: int = 0
+    #: Dead letters of batches whose progress event has not been sent yet, by batch id.
+    batch_dead_letters: dict[int, int] = attrs.field(factory=dict)
     stopped_by_tauro: bool = False
     #: Counts of the node's expectations (None for a node without any).
     expectations: ExpectationTotals | None = None
@@ -75,6 +77,10 @@ class ManagedQuery:
     @property
     def node_name(self) -> str:
         return self.node.name
+
+    def take_batch_dead_letters(self, batch_id: int) -> int:
+        """The dead letters batch ``batch_id`` wrote (once; 0 when none or already taken)."""
+        return self.batch_dead_letters.pop(batch_id, 0)
 
     @property
     def id(self) -> str:
@@ -213,14 +219,17 @@ class StreamingQueryManager:
             df, steps = build_stream(node, reader, dead_letters=parse_per_batch)
             holder: dict[str, ManagedQuery] = {}
             totals: ExpectationTotals | None = None
+            per_batch: dict[int, int] = {}
+
+            def count_dead_letters(batch_id: int, count: int) -> None:
+                per_batch[batch_id] = count  # taken by the batch's progress event
+                managed = holder.get("managed")
+                if managed is not None:
+                    managed.dead_letters += count
+
             if checks is not None:
                 self._check_expectations(node, reader, df, steps, parse_per_batch)
                 totals = ExpectationTotals(spark, checkpoint, checks)
-
-                def count_dead_letters(count: int) -> None:
-                    managed = holder.get("managed")
-                    if managed is not None:
-                        managed.dead_letters += count
 
                 def failed(exc: ExpectationFailedError) -> None:
                     managed = holder.get("managed")
@@ -232,12 +241,6 @@ class StreamingQueryManager:
                 )
                 query = BatchFunctionWriter(self.context, process).write(df, **plan.reserved)
             elif dl_writer is not None:
-
-                def count_dead_letters(count: int) -> None:
-                    managed = holder.get("managed")
-                    if managed is not None:
-                        managed.dead_letters += count
-
                 process = dead_letter_batches(plan, reader, writer, dl_writer, steps, count_dead_letters)
                 query = BatchFunctionWriter(self.context, process).write(df, **plan.reserved)
             else:
@@ -263,6 +266,7 @@ class StreamingQueryManager:
                 execution_id=execution_id,
                 bounded=plan.bounded,
                 expectations=totals,
+                batch_dead_letters=per_batch,
             )
             holder["managed"] = managed
             if totals is not None:
@@ -276,6 +280,7 @@ class StreamingQueryManager:
                 pipeline_name=plan.pipeline_name,
                 execution_id=execution_id,
                 on_terminated=lambda _qid, exc: self._terminated(managed, exc, on_terminated),
+                dead_letters_of=managed.take_batch_dead_letters,
             )
             logger.info("Started query '{}' (node '{}', checkpoint {})", query_name, node.name, checkpoint)
             return managed
