@@ -29,6 +29,15 @@ TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "confluent-kafka>=2.6"]
 # tests/kinesis: boto3 drives the emulators, moto[server] is the in-process Kinesis/STS emulator.
 # (kinesis-mock, the npm package kinesis-local, is installed by the tests' fixture on first use.)
 TEST_DEPS += ["boto3>=1.34", "moto[server]>=5"]
+# tests/delta/test_connect.py: the Spark Connect client (pyspark's Connect mode imports them);
+# the same pins as tauro-core's `connect` extra.
+CONNECT_DEPS = [
+    "grpcio>=1.76.0",
+    "grpcio-status>=1.76.0",
+    "googleapis-common-protos>=1.71.0",
+    "zstandard>=0.25.0",
+]
+TEST_DEPS += CONNECT_DEPS
 # Families a family's tests use as sinks (Kafka and Kinesis tests write files). The family's
 # install-alone test checks that it works without them.
 TEST_FAMILIES = {
