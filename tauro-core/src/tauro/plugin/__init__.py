@@ -23,7 +23,13 @@ from tauro.plugin.options import (
     lower_keys,
     unknown_options,
 )
-from tauro.plugin.preflight import current_query_id, jvm_of, require_class
+from tauro.plugin.preflight import (
+    current_query_id,
+    is_connect,
+    jvm_of,
+    refuse_over_connect,
+    require_class,
+)
 from tauro.plugin.readers import BaseStreamingReader
 from tauro.plugin.registration import (
     ReaderRegistry,
@@ -35,7 +41,15 @@ from tauro.plugin.registration import (
     writer_class_problems,
 )
 from tauro.plugin.writers import RESERVED_KEYWORDS, BaseStreamingWriter, apply_trigger
-from tauro.redaction import REDACTED, first_line, is_secret_key, redact, redact_text, remember_secret
+from tauro.redaction import (
+    REDACTED,
+    first_line,
+    is_secret_key,
+    redact,
+    redact_connect_url,
+    redact_text,
+    remember_secret,
+)
 from tauro.spark_settings import FormatUse, SparkSettings
 
 __all__ = [
@@ -63,6 +77,7 @@ __all__ = [
     "find_option",
     "first_line",
     "hookimpl",
+    "is_connect",
     "is_dead_letter",
     "is_secret_key",
     "is_true",
@@ -70,7 +85,9 @@ __all__ = [
     "lower_keys",
     "reader_class_problems",
     "redact",
+    "redact_connect_url",
     "redact_text",
+    "refuse_over_connect",
     "remember_secret",
     "require_class",
     "spark_of",

@@ -111,8 +111,16 @@ _WRITER: dict[str, Callable[[Any], str | None]] = {
     **_COMMON,
     "supported_output_modes": _output_modes,
 }
-_READER_METHODS = ("read", "preflight", "parse_keep_columns")
-_WRITER_METHODS = ("write", "configure", "start", "write_batch", "preflight", "check_schema")
+_READER_METHODS = ("read", "preflight", "parse_keep_columns", "connect_refusal")
+_WRITER_METHODS = (
+    "write",
+    "configure",
+    "start",
+    "write_batch",
+    "preflight",
+    "check_schema",
+    "connect_refusal",
+)
 
 
 def _problems(
