@@ -21,7 +21,7 @@ from tauro.errors import (
     handle_streaming_error,
 )
 from tauro.logging_setup import install_stdlib_bridge
-from tauro.plugin.context import ContextLike, spark_of
+from tauro.plugin.context import ContextLike, runs_over_connect, spark_of
 from tauro.redaction import redact_text
 from tauro.session import declare_session_needs, format_uses, prepare_session
 from tauro.streaming.checked_batches import checked_batches
@@ -122,7 +122,11 @@ class StreamingQueryManager:
         return spark_of(self.context)
 
     def validator(self) -> StreamingValidator:
-        return StreamingValidator(self.settings["format_policy"], environment=self.settings["environment"])
+        return StreamingValidator(
+            self.settings["format_policy"],
+            environment=self.settings["environment"],
+            connect=runs_over_connect(self.context),
+        )
 
     # -- start -------------------------------------------------------------------------------
     @handle_streaming_error(error=StreamingQueryError)
