@@ -170,7 +170,8 @@ def test_restart_after_a_kill_during_the_first_offsets_write(context: Any, tmp_p
     (checkpoint / "offsets").mkdir(parents=True)
     query_id = "7d0c5bc4-5b1e-4c38-9a53-0a4f8f1f2a10"
     (checkpoint / "metadata").write_text(json.dumps({"id": query_id}) + "\n")
-    leftovers = [checkpoint / "offsets" / f".0.{query_id}.tmp", checkpoint / "offsets" / f"..0.{query_id}.tmp.crc"]
+    offsets = checkpoint / "offsets"
+    leftovers = [offsets / f".0.{query_id}.tmp", offsets / f"..0.{query_id}.tmp.crc"]
     for leftover in leftovers:
         leftover.write_text("v1\n{")
     out = Collected("killed_sink")
