@@ -220,6 +220,8 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: print figures for docs/benchmarks.md. Never part of the test run."""
     install_repo(session)
     install(session, "confluent-kafka>=2.6")  # bench_kafka fills its topic with it
+    # bench_connect: a Connect client, and the tests' Connect server helpers (they use pytest).
+    install(session, *CONNECT_DEPS, "pytest>=8")
     prefetch_jars(session)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         if session.posargs and script.stem not in session.posargs:

@@ -83,7 +83,7 @@ def clean_env(python: Path) -> dict[str, str]:
     return env
 
 
-def start_server(log: Path, python: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(log: Path, python: Path, master: str = "local[2]") -> tuple[subprocess.Popen[bytes], int]:
     import pyspark
 
     spark_home = Path(pyspark.__file__).parent
@@ -100,7 +100,7 @@ def start_server(log: Path, python: Path) -> tuple[subprocess.Popen[bytes], int]
         "spark.databricks.delta.snapshotPartitions": "2",
         **DELTA_CONF,
     }
-    command = [str(spark_home / "bin" / "spark-submit"), "--master", "local[2]", "--class", SERVER_CLASS]
+    command = [str(spark_home / "bin" / "spark-submit"), "--master", master, "--class", SERVER_CLASS]
     command += ["--packages", DELTA_PACKAGE]
     for key, value in conf.items():
         command += ["--conf", f"{key}={value}"]
