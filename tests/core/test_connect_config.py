@@ -134,7 +134,7 @@ class FakeConf:
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
 
-    def isModifiable(self, key: str) -> bool:  # noqa: N802 (Spark's name)
+    def isModifiable(self, key: str) -> bool:
         return key in self.modifiable
 
     def set(self, key: str, value: str) -> None:
@@ -166,7 +166,9 @@ def test_missing_packages_and_static_conf_name_the_flags_to_start_the_server_wit
     conf = FakeConf({}, modifiable=set())
     merged = MergedSparkSettings(packages=(DELTA,), conf=dict(EXTENSIONS))
     with pytest.raises(StreamingValidationError) as caught:
-        check_connect_server(FakeSession(conf), "sc://h:15002/;token=***", {"spark.ui.enabled": "false"}, merged)
+        check_connect_server(
+            FakeSession(conf), "sc://h:15002/;token=***", {"spark.ui.enabled": "false"}, merged
+        )
     messages = [p.message for p in caught.value.problems]
     assert len(messages) == 3
     assert f"start the server with --packages {DELTA}" in messages[0]
@@ -186,3 +188,19 @@ def test_refuse_over_connect_does_nothing_on_a_classic_session() -> None:
     classic = FakeSession(FakeConf({}, set()))
     assert not is_connect(classic)
     refuse_over_connect(classic, "format", "never raised")
+
+
+def test_tauro_validate_with_a_remote_context_refuses_what_connect_cannot_run(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tauro.cli import main
+
+    (tmp_path / "context.yaml").write_text('spark: {remote: "sc://h:15002"}\n')
+    demo = REPO / "examples" / "medallion"
+    args = ["validate", str(demo / "pipeline.yaml"), "--import", str(demo / "transforms.py")]
+    env = {"LANDING": str(tmp_path)}
+    assert CliRunner().invoke(main, args, env=env).exit_code == 0
+    refused = CliRunner().invoke(main, [*args, "--context", str(tmp_path / "context.yaml")], env=env)
+    assert refused.exit_code == 1
+    assert "nodes[2].output.options.merge_keys" in refused.output
+    assert "not supported over Spark Connect" in refused.output

@@ -138,3 +138,31 @@ def test_stop_then_restart_resumes_from_the_checkpoint(
     resumed = client(connect_server, "restart", base, landing)
     # Only the new file is read: the checkpoint kept what the stopped run had committed.
     assert resumed == {"status": "completed", "rows": 50, "distinct": 50}
+
+
+def test_tauro_run_with_a_remote_in_the_context_file(connect_server: ConnectServer, tmp_path: Path) -> None:  # noqa: F811
+    write_events(tmp_path / "landing" / "a.json", range(10))
+    (tmp_path / "context.yaml").write_text(
+        f'spark:\n  remote: "{connect_server.url}/;user_id=tests"\nbase_dir: base\n'
+    )
+    (tmp_path / "pipeline.yaml").write_text(
+        "name: copy\ntype: streaming\nstreaming: {trigger: {type: available_now}}\nnodes:\n"
+        "  - name: copy\n"
+        f"    input: {{format: file_stream, path: '{tmp_path / 'landing'}', schema: 'event_id BIGINT',"
+        " options: {format: json}}\n"
+        "    output: {format: delta, table_name: copied}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"}
+    tauro = Path(sys.executable).with_name("tauro")
+    done = subprocess.run(
+        [str(tauro), "run", "pipeline.yaml", "--context", "context.yaml", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "copy      done         1    10" in done.stdout
+    (run_dir,) = (tmp_path / "base" / "runs").iterdir()
+    assert "Connecting to the Spark Connect server sc://127.0.0.1" in (run_dir / "run.log").read_text()
