@@ -29,6 +29,8 @@ TEST_DEPS = ["pytest>=8", "pytest-timeout>=2.3", "confluent-kafka>=2.6"]
 # tests/kinesis: boto3 drives the emulators, moto[server] is the in-process Kinesis/STS emulator.
 # (kinesis-mock, the npm package kinesis-local, is installed by the tests' fixture on first use.)
 TEST_DEPS += ["boto3>=1.34", "moto[server]>=5"]
+# jsonschema: tests check example configs against the JSON Schema `tauro schema` prints.
+TEST_DEPS += ["jsonschema>=4.18"]
 # tests/delta/test_connect.py: the Spark Connect client (pyspark's Connect mode imports them);
 # the same pins as tauro-core's `connect` extra.
 CONNECT_DEPS = [

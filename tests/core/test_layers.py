@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     # 0: errors and the leaves everything may use
     "tauro.errors": 0,
     "tauro.redaction": 0,
+    "tauro.durations": 0,
     "tauro.processes": 0,
     "tauro.events": 0,
     "tauro.logging_setup": 0,
@@ -43,6 +44,7 @@ LAYERS: dict[str, int] = {
     "tauro.session": 3,
     "tauro.connect_session": 3,
     "tauro.package_fetch": 3,
+    "tauro.executor_code": 3,
     # 4: configuration (knows no runtime)
     "tauro.config": 4,
     # 5: the streaming runtime
@@ -52,11 +54,14 @@ LAYERS: dict[str, int] = {
     # 6: faces for people, and core's own plugin (loaded by name, like an entry point)
     "tauro.runner": 6,
     "tauro.cli": 6,
+    "tauro.__main__": 6,
+    "tauro.submit_args": 6,
     "tauro.runs": 6,
     "tauro.run_display": 6,
     "tauro.spark_output": 6,
     "tauro.graph": 6,
     "tauro.builtin": 6,
+    "tauro.scaffold": 6,
     "tauro.testing": 6,
 }
 HEAVY = ("pyspark", "boto3")

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from tauro.builtin.writers import MemoryBatchStore
 from tauro.checkpoints import resolve_checkpoint
+from tauro.durations import spark_interval
 from tauro.streaming.exceptions import StreamingError, StreamingQueryError, StreamingValidationError
 from tauro.streaming.query_manager import StreamingQueryManager, default_query_name
 
@@ -242,3 +243,37 @@ def test_a_second_process_on_the_same_checkpoint_is_refused(context: Any, tmp_pa
         holder.wait(30)
     query = StreamingQueryManager(context).create_and_start_query(node)  # the kernel freed the lock
     run_to_end(query)
+
+
+@pytest.mark.parametrize(("interval", "delay"), [("500 ms", "30s"), ("2s", "5 min"), ("1.5 seconds", "1 hr")])
+def test_every_accepted_duration_spelling_starts_on_spark(
+    context: Any, tmp_path: Path, interval: str, delay: str
+) -> None:
+    # The validator accepts these; Spark's own interval parser would refuse most of them.
+    node = {
+        "name": "spelled",
+        "input": {
+            "format": "rate",
+            "options": {"rowsPerSecond": "10"},
+            "watermark": {"column": "timestamp", "delay": delay},
+        },
+        "output": {"format": "noop"},
+        "streaming": {
+            "trigger": {"type": "processing_time", "interval": interval},
+            "checkpoint_location": str(tmp_path / "cp"),
+        },
+    }
+    sqm = StreamingQueryManager(context)
+    query = sqm.create_and_start_query(node)
+    try:
+        assert query.isActive
+        assert query.exception() is None
+    finally:
+        assert sqm.stop_query(query, timeout=30)
+
+
+def test_spark_intervals_for_every_duration_spelling() -> None:
+    assert spark_interval("500 ms") == "500 milliseconds"
+    assert spark_interval("30s") == "30 seconds"
+    assert spark_interval("5 min") == "300 seconds"
+    assert spark_interval("1.5 h") == "5400 seconds"

@@ -222,15 +222,18 @@ class TestAcmeConformance(FormatConformance):
 
 class _AcmeReader:
     """A reader breaking the contract: metadata columns in a list, unknown options unchecked,
-    and a preflight that crashes instead of raising a validation error."""
+    an options_schema its own valid section does not fit, and a preflight that crashes instead
+    of raising a validation error."""
 
     @staticmethod
     def cls() -> type:
+        from tauro.plugin import int_option, options_object
         from tauro.streaming.readers import BaseStreamingReader
 
         class AcmeReader(BaseStreamingReader):
             required_options = ("queue",)
             metadata_columns = ["queue"]  # type: ignore[assignment]
+            options_schema = options_object({"queue": int_option("A queue number.")})  # but "q1" is valid
 
             def preflight(self, spark: Any, **options: Any) -> None:
                 raise RuntimeError("could not reach acme")
@@ -252,12 +255,13 @@ def test_the_conformance_suite_fails_a_plugin_that_breaks_the_contract(
     register_plugin(_AcmePlugin(), "acme")
     pytester.makepyfile(test_acme=BROKEN_PLUGIN_TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "-rA", "-k", "not round_trip", "test_acme.py")
-    result.assert_outcomes(passed=2, failed=4, skipped=1, deselected=1)
+    result.assert_outcomes(passed=2, failed=5, skipped=1, deselected=1)
     text = result.stdout.str()
     assert "no entry point 'acme' in group 'tauro.plugins'" in text
     assert "metadata_columns must be a tuple" in text
     assert "tauroConformanceUnknownOption' passed validation without an error" in text
     assert "could not reach acme" in text
+    assert 'tauro schema refuses the valid input section: ["$.nodes[0].input.options.queue' in text
     result.stdout.fnmatch_lines(["PASSED *test_valid_sections_validate*", "PASSED *test_missing_required*"])
 
 

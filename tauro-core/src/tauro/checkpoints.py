@@ -54,6 +54,35 @@ def is_remote(path: str) -> bool:
     return bool(_URI.match(path)) and not path.lower().startswith("file:")
 
 
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_warned_checkpoints: set[str] = set()
+
+
+def warn_if_workers_cannot_see(checkpoint: str, master: str) -> bool:
+    """Warn (once per checkpoint) when a local checkpoint path is used with executors that may
+    run on other hosts: every executor must see the checkpoint and the state it holds.
+
+    Returns whether it warned. Local masters, masters on this host and remote paths are fine.
+    """
+    if is_remote(checkpoint) or master.startswith("local"):
+        return False
+    hosts = re.findall(r"^[a-z]+://([^/]+)", master)
+    names = [h.rsplit(":", 1)[0] for part in hosts for h in part.split(",")]
+    if names and all(name in _LOCAL_HOSTS or name == socket.gethostname() for name in names):
+        return False
+    if checkpoint in _warned_checkpoints:
+        return False
+    _warned_checkpoints.add(checkpoint)
+    logger.warning(
+        "Checkpoint {} is a local path, but the executors of {} may run on other hosts: put "
+        "checkpoints on storage every executor sees (HDFS, S3, ABFS, GCS, or a shared mount), "
+        "or state and commits may be lost",
+        checkpoint,
+        master,
+    )
+    return True
+
+
 def safe_name(name: str) -> str:
     """Make a pipeline or node name usable as one path segment."""
     cleaned = _UNSAFE.sub("_", name)

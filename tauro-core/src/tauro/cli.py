@@ -1,10 +1,13 @@
-"""The ``tauro`` command: validate, plugins, graph (and run, status, stop)."""
+"""The ``tauro`` command: validate, plugins, graph, schema, init (and run, status, stop)."""
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,7 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tauro import __version__ as core_version
 from tauro.config.context import Context
+from tauro.config.json_schema import context_schema, pipeline_schema
 from tauro.config.loading import list_pipelines, read_config_file, select_pipeline
 from tauro.errors import StreamingError, StreamingValidationError
 from tauro.graph import render_graph
@@ -22,8 +27,11 @@ from tauro.package_resolution import SparkPackagesError
 from tauro.plugins import PluginStatus, get_plugin_manager
 from tauro.runner import ForegroundRun, import_user_code, render_status_table
 from tauro.runs import FINAL, RunDirectory, list_runs
+from tauro.scaffold import ScaffoldError, plugin_files, project_files, write_files
+from tauro.scaffold.project_template import project_name
 from tauro.session import format_uses
 from tauro.streaming.validators import StreamingValidator
+from tauro.submit_args import submit_args
 
 console = Console(soft_wrap=True, highlight=False)
 err_console = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -129,6 +137,82 @@ def plugins(show_all: bool, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--context", "for_context", is_flag=True, help="The schema of a context file instead.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the schema to this file instead of printing it.",
+)
+def schema(for_context: bool, output: str | None) -> None:
+    """Print the JSON Schema of pipeline files (or --context files), for editors.
+
+    The formats and their options are those of the installed plugins.
+    """
+    document = context_schema() if for_context else pipeline_schema()
+    text = json.dumps(document, indent=2) + "\n"
+    if output:
+        with open(output, "w", encoding="utf-8") as file:
+            file.write(text)
+        err_console.print(f"wrote {escape(output)}")
+    else:
+        click.echo(text, nl=False)
+    if any(p.status is PluginStatus.FAILED for p in get_plugin_manager().all()):
+        err_console.print(
+            "[yellow]some plugins failed to load, so their formats are missing; see tauro plugins --all[/]"
+        )
+        sys.exit(2)
+
+
+def _core_range() -> tuple[str, str]:
+    """(floor, compatible range) of the running tauro-core, e.g. ("0.1", "tauro-core>=0.1,<0.2")."""
+    major, minor = (int(part) for part in core_version.split(".")[:2])
+    upper = f"{major}.{minor + 1}" if major == 0 else f"{major + 1}"
+    return f"{major}.{minor}", f"tauro-core>={major}.{minor},<{upper}"
+
+
+@main.command()
+@click.argument("directory", required=False, default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--plugin", "plugin_name", metavar="NAME", help="Scaffold a format plugin distribution tauro-NAME."
+)
+@click.option(
+    "--force", is_flag=True, help="Write into a directory that is not empty (same names are replaced)."
+)
+def init(directory: str, plugin_name: str | None, force: bool) -> None:
+    """Create a pipeline project in DIRECTORY (default: here), or with --plugin a format plugin.
+
+    The project (pipeline, context, transforms, a test) uses core formats only: `pytest` in it
+    passes at once. The plugin has a reader, a writer, validators and conformance tests.
+    """
+    target = Path(directory)
+    floor, core_range = _core_range()
+    if plugin_name is not None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", plugin_name):
+            raise click.BadParameter(
+                f"{plugin_name!r} is not a format name; use lower-case letters, digits and '_', "
+                "starting with a letter (e.g. acme)",
+                param_hint="--plugin",
+            )
+        files = plugin_files(plugin_name, core_range)
+        next_steps = [f"cd {target}", 'pip install -e ".[test]"', "tauro plugins", "pytest"]
+    else:
+        files = project_files(project_name(target.resolve().name), floor)
+        next_steps = [
+            f"cd {target}",
+            "pytest",
+            "tauro run pipeline.yaml --context context.yaml --import transforms.py",
+        ]
+    try:
+        written = write_files(target, files, force=force)
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    err_console.print(f"created {len(written)} files in {escape(str(target))}; next:")
+    for step in next_steps:
+        err_console.print(f"  {escape(step)}")
+
+
+@main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--pipeline", help="Pipeline of a multi-pipeline file.")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
@@ -171,6 +255,10 @@ def _parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     "--stop-timeout", default=60.0, show_default=True, help="Seconds to let in-flight batches finish."
 )
 @click.option("--quiet", is_flag=True, help="No live status table or progress lines.")
+@click.option(
+    "--master",
+    help="Spark master URL (spark://host:7077, yarn, k8s://..., local[4]); overrides the context's.",
+)
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -182,6 +270,7 @@ def run(
     execution_id: str | None,
     stop_timeout: float,
     quiet: bool,
+    master: str | None,
 ) -> None:
     """Run a pipeline in the foreground until it ends, fails, or is stopped (Ctrl-C, tauro stop).
 
@@ -192,6 +281,8 @@ def run(
     try:
         import_user_code(imports)
         context = _load_context(context_file)
+        if master:
+            context.master = master
         name, raw = select_pipeline(read_config_file(file), pipeline)
         runner = ForegroundRun(context, file, name, raw, _parse_vars(variables), execution_id)
     except StreamingError as exc:
@@ -267,6 +358,54 @@ def stop(execution_id: str, context_file: str | None, timeout: float) -> None:
         time.sleep(0.5)
     err_console.print(f"error: {execution_id} did not stop within {timeout + 30:g}s")
     sys.exit(1)
+
+
+@main.command("submit-args")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--pipeline", help="Pipeline of a multi-pipeline file.")
+@click.option("--context", "context_file", type=click.Path(exists=True, dir_okay=False), help="Context file.")
+@click.option("--var", "variables", multiple=True, help="NAME=VALUE passed on to run (repeatable).")
+@click.option(
+    "--import",
+    "imports",
+    multiple=True,
+    help="Module or .py file passed on to run and shipped to executors (repeatable).",
+)
+@click.option("--master", help="Spark master URL (default: the context's).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list (for schedulers) instead of a shell line.")
+def submit_args_command(
+    file: str,
+    pipeline: str | None,
+    context_file: str | None,
+    variables: tuple[str, ...],
+    imports: tuple[str, ...],
+    master: str | None,
+    as_json: bool,
+) -> None:
+    """Print the spark-submit arguments that run pipeline FILE: its packages, the plugins' and
+    the context's Spark conf, Tauro's code for executors (--py-files), and the run command.
+
+    \b
+    eval spark-submit "$(tauro submit-args pipeline.yaml --context context.yaml)"
+    """
+    try:
+        import_user_code(imports)
+        context = _load_context(context_file)
+        _, raw = select_pipeline(read_config_file(file), pipeline)
+        args = submit_args(
+            context,
+            file,
+            raw if isinstance(raw, dict) else {},
+            pipeline=pipeline,
+            context_file=context_file,
+            imports=imports,
+            variables=variables,
+            master=master,
+        )
+    except StreamingError as exc:
+        err_console.print(f"[red]error[/red] {escape(str(exc))}")
+        sys.exit(1)
+    click.echo(json.dumps(args) if as_json else shlex.join(args))
 
 
 @main.command("fetch-packages")

@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.text import Text
 
 from tauro.errors import StreamingError, StreamingValidationError
+from tauro.executor_code import remember_user_import
 from tauro.logging_setup import configure_cli_logging, configure_run_logging
 from tauro.redaction import redact_text
 from tauro.run_display import FINISHED_STATES, ProgressLines, render_status
@@ -46,8 +47,10 @@ def import_user_code(modules: Iterable[str]) -> None:
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[spec.name] = module
                 spec.loader.exec_module(module)
+                remember_user_import(spec.name, path)
             else:
                 importlib.import_module(item)
+                remember_user_import(item)
         except Exception as exc:
             raise StreamingValidationError(
                 f"--import {item} failed: {type(exc).__name__}: {exc}", field="--import", component="cli"

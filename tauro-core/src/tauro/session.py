@@ -311,18 +311,40 @@ def session_conf(
     return conf, packages
 
 
+#: Conf read when spark-submit launches the driver's JVM: too late to set from Python then.
+SUBMIT_TIME_KEYS = frozenset(
+    {
+        "spark.master",
+        "spark.submit.deployMode",
+        "spark.jars",
+        "spark.jars.packages",
+        "spark.jars.repositories",
+        "spark.jars.ivy",
+        "spark.jars.ivySettings",
+        "spark.jars.excludes",
+        "spark.submit.pyFiles",
+        "spark.driver.memory",
+        "spark.driver.extraJavaOptions",
+        "spark.driver.extraClassPath",
+        "spark.driver.extraLibraryPath",
+    }
+)
+
+
+def launched_by_spark_submit() -> bool:
+    """True in a driver spark-submit started: its JVM is already running, with its settings."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def build_session(context: Context, merged: MergedSparkSettings | None = None) -> SparkSession:
     """The embedded session: context settings first, plugin packages and conf merged in."""
+    if launched_by_spark_submit():
+        return _submitted_session(context, merged)
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(context.master).appName(context.app_name)
     conf, packages = session_conf(context, merged)
-    # Local Python workers run this interpreter (its virtualenv), not whatever python3 is on PATH.
-    local = context.master.startswith("local")
-    if local and "spark.pyspark.python" not in conf and not os.environ.get("PYSPARK_PYTHON"):
-        conf["spark.pyspark.python"] = sys.executable
-        # PySpark's SparkContext takes its workers' interpreter from this variable alone.
-        os.environ["PYSPARK_PYTHON"] = sys.executable
+    _choose_worker_python(context.master, conf)
     for key, value in conf.items():
         builder = builder.config(key, value)
     logger.info(
@@ -338,6 +360,65 @@ def build_session(context: Context, merged: MergedSparkSettings | None = None) -
         if packages and "JAVA_GATEWAY_EXITED" in str(error):
             raise packages_error(packages, conf, error) from error
         raise
+
+
+def _choose_worker_python(master: str, conf: dict[str, str]) -> None:
+    """The interpreter of the session's Python workers.
+
+    Local workers run this interpreter (its virtualenv), not python3 on the PATH. On a cluster
+    it is the user's choice (``spark.pyspark.python``, else ``PYSPARK_PYTHON``): this one's
+    path may not exist on the executors' hosts.
+    """
+    python = conf.get("spark.pyspark.python") or os.environ.get("PYSPARK_PYTHON")
+    if python is None and master.startswith("local"):
+        python = conf["spark.pyspark.python"] = sys.executable
+    if python is not None:
+        # PySpark gives its functions (UDFs, Python data sources) the interpreter named by this
+        # variable alone, whatever the conf says.
+        os.environ["PYSPARK_PYTHON"] = python
+
+
+def _submitted_session(context: Context, merged: MergedSparkSettings | None) -> SparkSession:
+    """The session of a driver spark-submit launched: spark-submit's master, packages and
+    ``--conf`` win; the context's runtime conf fills in the rest; missing packages are refused."""
+    from pyspark import SparkConf, SparkContext  # heavy: pyspark
+    from pyspark.sql import SparkSession  # heavy: pyspark
+
+    SparkContext._ensure_initialized()
+    submitted = dict(SparkConf().getAll())
+    conf, packages = session_conf(context, merged)
+    builder = SparkSession.builder
+    if "spark.app.name" not in submitted:
+        builder = builder.appName(context.app_name)
+    for key, value in conf.items():
+        if key not in SUBMIT_TIME_KEYS and key not in submitted:
+            builder = builder.config(key, value)
+    missing = [p for p in (merged.packages if merged else []) if not _submitted_has(submitted, p)]
+    if missing:
+        raise StreamingValidationError(
+            f"spark-submit started this driver without the package(s) its pipelines need: "
+            f"{', '.join(missing)}. Packages are fixed when the JVM starts: pass "
+            f"--packages {','.join(packages)} to spark-submit (tauro submit-args PIPELINE prints "
+            "the whole argument list).",
+            field="spark.jars.packages",
+            expected=",".join(missing),
+            component="SparkSession",
+        )
+    logger.info("Using the Spark session spark-submit started ({})", submitted.get("spark.master", "?"))
+    return builder.getOrCreate()
+
+
+def _submitted_has(submitted: Mapping[str, str], package: str) -> bool:
+    """A package is there as ``--packages`` or as its jar in ``--jars`` (Ivy's file name)."""
+    packages = {p.strip() for p in submitted.get("spark.jars.packages", "").split(",")}
+    if package in packages:
+        return True
+    group, _, rest = package.partition(":")
+    artifact, _, version = rest.partition(":")
+    jar = f"{group}_{artifact}-{version}.jar"
+    plain = f"{artifact}-{version}.jar"
+    jars = [j.strip().rsplit("/", 1)[-1] for j in submitted.get("spark.jars", "").split(",")]
+    return jar in jars or plain in jars
 
 
 def is_connect_session(spark: Any) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingReader, StreamingValidationError
+from tauro_delta.option_schemas import CHANGE_FEED_SCHEMA, SOURCE_SCHEMA
 from tauro_delta.options import CDF_PROPERTY
 from tauro_delta.tables import (
     COMPONENT,
@@ -46,6 +47,7 @@ class DeltaStreamingReader(BaseStreamingReader):
         "skipChangeCommits": "false",
         "ignoreDeletes": "false",
     }
+    options_schema: ClassVar[Mapping[str, Any]] = SOURCE_SCHEMA
     change_data_feed: ClassVar[bool] = False
 
     def location(self, options: Mapping[str, Any]) -> str:
@@ -90,6 +92,7 @@ class DeltaChangeFeedReader(DeltaStreamingReader):
     """
 
     change_data_feed = True
+    options_schema: ClassVar[Mapping[str, Any]] = CHANGE_FEED_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         "readChangeFeed": "true (always on for this format)",
         "startingVersion": "(the table's current state as inserts, then changes)",

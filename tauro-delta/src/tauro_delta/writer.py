@@ -13,6 +13,7 @@ from tauro.plugin import (
     refuse_over_connect,
 )
 from tauro_delta.merge import merge_batch
+from tauro_delta.option_schemas import SINK_SCHEMA
 from tauro_delta.options import (
     CDF_COLUMNS,
     MERGE_KEYS,
@@ -59,6 +60,7 @@ class DeltaStreamingWriter(BaseStreamingWriter):
 
     spark_format = "delta"
     structured_options = frozenset({MERGE_KEYS, SEQUENCE_BY})
+    options_schema: ClassVar[Mapping[str, Any]] = SINK_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         MERGE_KEYS: None,
         SEQUENCE_BY: None,

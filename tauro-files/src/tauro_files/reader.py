@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingReader, StreamingValidationError, first_line, is_true
+from tauro_files.option_schemas import SOURCE_SCHEMA
 from tauro_files.options import (
     FORMAT,
     INCLUDE_SOURCE_FILE,
@@ -35,6 +36,7 @@ class FileStreamReader(BaseStreamingReader):
     spark_counts_rows = True
     #: Kept with dead letters when ``include_source_file`` is true.
     metadata_columns = (SOURCE_FILE_COLUMN,)
+    options_schema: ClassVar[Mapping[str, Any]] = SOURCE_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         FORMAT: "parquet (or json, csv, orc, text, avro)",
         INFER_SCHEMA: "false",

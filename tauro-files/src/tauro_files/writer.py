@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingWriter
 from tauro_files.batch_owner import check_batch_owner, record_batch_owner
+from tauro_files.option_schemas import SINK_SCHEMA
 from tauro_files.options import FORMAT, split_options
 from tauro_files.spark_checks import require_format_available
 
@@ -33,6 +34,7 @@ class FileStreamWriter(BaseStreamingWriter):
     # Append-only is enforced by validate_file_output, whose message says why; core's generic
     # check from supported_output_modes would report the same problem a second time.
     supported_output_modes = None
+    options_schema: ClassVar[Mapping[str, Any]] = SINK_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         FORMAT: "parquet (or json, csv, orc, text, avro)",
         "compression": None,

@@ -6,12 +6,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingReader, require_class
+from tauro_kafka.option_schemas import SOURCE_SCHEMA
 from tauro_kafka.options import (
     BOOTSTRAP,
     CONNECTOR_CLASS,
     CONNECTOR_PACKAGE,
     DEAD_LETTER_COLUMNS,
     KEEP_METADATA,
+    SUBSCRIPTIONS,
     parse_keep_metadata,
     split_options,
 )
@@ -50,12 +52,14 @@ class KafkaStreamingReader(BaseStreamingReader):
     spark_format = "kafka"
     # Spark counts JVM sources' rows itself: no observe operator (it costs up to ~7%).
     spark_counts_rows = True
+    supports_real_time = True
     payload_column = "value"
     metadata_columns = DEAD_LETTER_COLUMNS
     # assign and the per-partition offsets are JSON for Spark; YAML mappings are easier to write.
     structured_options = frozenset({"assign", "startingOffsets", "startingOffsetsByTimestamp", KEEP_METADATA})
     # One of subscribe, subscribePattern and assign is required too: validate_kafka_input says so.
     required_options = (BOOTSTRAP,)
+    options_schema: ClassVar[Mapping[str, Any]] = SOURCE_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         "subscribe | subscribePattern | assign": "(exactly one)",
         "startingOffsets": "latest",
@@ -90,3 +94,17 @@ class KafkaStreamingReader(BaseStreamingReader):
 
     def preflight(self, spark: SparkSession, **options: Any) -> None:
         require_connector(spark)
+
+    def source_partitions(self, spark: SparkSession, **options: Any) -> int | None:
+        """The subscription's topic partitions, from a batch read of the same topics that reads
+        no records (Spark plans one task per topic partition; only offsets are fetched)."""
+        _, spark_options = split_options(options)
+        wanted = {k.lower() for k in SUBSCRIPTIONS}
+        given = {
+            k: v for k, v in spark_options.items() if k.lower().startswith("kafka.") or k.lower() in wanted
+        }
+        given.update(startingOffsets="earliest", endingOffsets="latest")
+        batch = spark.read.format("kafka").options(**given).load()
+        if type(batch).__module__.startswith("pyspark.sql.connect"):
+            return None  # Spark Connect has no RDD to count partitions of
+        return int(batch.rdd.getNumPartitions())

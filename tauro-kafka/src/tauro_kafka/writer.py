@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingWriter
+from tauro_kafka.option_schemas import SINK_SCHEMA
 from tauro_kafka.options import BOOTSTRAP, KEY_COLUMN, ROW_AS_JSON, split_options
 from tauro_kafka.reader import require_connector
 from tauro_kafka.records import as_kafka_records, check_records
@@ -29,7 +30,9 @@ class KafkaStreamingWriter(BaseStreamingWriter):
     """
 
     spark_format = "kafka"
+    supports_real_time = True
     required_options = (BOOTSTRAP,)
+    options_schema: ClassVar[Mapping[str, Any]] = SINK_SCHEMA
     optional_options: ClassVar[Mapping[str, Any]] = {
         "topic": "(or a 'topic' column)",
         KEY_COLUMN: None,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingReader, refuse_over_connect
+from tauro_kinesis.option_schemas import SOURCE_SCHEMA
 from tauro_kinesis.options import (
     DEFAULT_MAX_RECORDS_PER_SHARD,
     DEFAULT_STARTING_POSITION,
@@ -35,6 +36,7 @@ class KinesisStreamingReader(BaseStreamingReader):
 
     payload_column = "data"
     metadata_columns = ("streamName", "shardId", "sequenceNumber")
+    options_schema: ClassVar[Mapping[str, Any]] = SOURCE_SCHEMA
     # streamName or streamARN: one of two, so checked by the validators, not listed as required.
     optional_options: ClassVar[Mapping[str, Any]] = {
         STREAM_NAME: "required unless streamARN is given",

@@ -11,6 +11,7 @@ from tauro.plugin import (
     StreamingValidationError,
     refuse_over_connect,
 )
+from tauro_kinesis.option_schemas import SINK_SCHEMA
 from tauro_kinesis.options import (
     DATA_COLUMN,
     DEFAULT_DATA_COLUMN,
@@ -56,6 +57,7 @@ class KinesisStreamingWriter(BaseStreamingWriter):
     of a partial failure and throttled calls are retried with backoff."""
 
     spark_format = FORMAT
+    options_schema: ClassVar[Mapping[str, Any]] = SINK_SCHEMA
     # streamName or streamARN: one of two, so checked by the validators, not listed as required.
     optional_options: ClassVar[Mapping[str, Any]] = {
         STREAM_NAME: "required unless streamARN is given",

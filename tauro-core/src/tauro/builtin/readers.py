@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.plugin import BaseStreamingReader, refuse_over_connect
+from tauro.plugin import (
+    BaseStreamingReader,
+    bool_option,
+    int_option,
+    options_object,
+    refuse_over_connect,
+    structured_option,
+    text_option,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -27,6 +35,13 @@ class RateStreamingReader(BaseStreamingReader):
         "rampUpTime": "0s",
         "numPartitions": None,
     }
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "rowsPerSecond": int_option("Rows generated per second.", minimum=1, default=1),
+            "rampUpTime": text_option("Time to reach rowsPerSecond, e.g. '5s'.", default="0s"),
+            "numPartitions": int_option("Partitions of the generated rows.", minimum=1),
+        }
+    )
 
 
 class RatePerMicroBatchStreamingReader(BaseStreamingReader):
@@ -40,6 +55,17 @@ class RatePerMicroBatchStreamingReader(BaseStreamingReader):
         "startTimestamp": "0",
         "advanceMillisPerBatch": "1000",
     }
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "rowsPerBatch": int_option("Rows in every micro-batch.", minimum=1),
+            "numPartitions": int_option("Partitions of the generated rows.", minimum=1),
+            "startTimestamp": int_option("Timestamp (ms) of the first batch's rows.", default=0),
+            "advanceMillisPerBatch": int_option(
+                "Milliseconds the timestamp advances per batch.", default=1000
+            ),
+        },
+        required=("rowsPerBatch",),
+    )
 
 
 class SocketStreamingReader(BaseStreamingReader):
@@ -50,6 +76,14 @@ class SocketStreamingReader(BaseStreamingReader):
     payload_column = "value"
     dev_only: ClassVar[bool] = True
     required_options = ("host", "port")
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "host": text_option("Host to connect to."),
+            "port": int_option("TCP port (1-65535).", minimum=1, maximum=65535),
+            "includeTimestamp": bool_option("Add a timestamp column.", default=False),
+        },
+        required=("host", "port"),
+    )
 
 
 class MemoryStreamingReader(BaseStreamingReader):
@@ -65,6 +99,13 @@ class MemoryStreamingReader(BaseStreamingReader):
     payload_column = "value"
     structured_options: ClassVar[frozenset[str]] = frozenset({"rows"})
     optional_options: ClassVar[dict[str, Any]] = {"stream": None, "spool": None, "rows": None}
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "stream": text_option("A name: the spool lives under the context's base directory."),
+            "spool": text_option("A spool directory (not with stream)."),
+            "rows": structured_option("Rows written once, when the spool is created: mappings or lists."),
+        }
+    )
 
     @classmethod
     def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:

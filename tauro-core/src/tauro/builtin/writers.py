@@ -7,7 +7,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.config.models import FunctionConfig
-from tauro.plugin import BaseStreamingWriter, StreamingValidationError
+from tauro.plugin import (
+    BaseStreamingWriter,
+    StreamingValidationError,
+    bool_option,
+    int_option,
+    options_object,
+    structured_option,
+    text_option,
+)
 from tauro.streaming.transformations import TransformationRegistry, resolve_callable, unsafe_import_enabled
 
 if TYPE_CHECKING:
@@ -19,7 +27,15 @@ class ConsoleStreamingWriter(BaseStreamingWriter):
     """Spark's console sink: prints each batch (numRows, truncate)."""
 
     spark_format = "console"
+    # Spark's real-time allowlist includes the console sink.
+    supports_real_time = True
     optional_options: ClassVar[dict[str, Any]] = {"numRows": "20", "truncate": "true"}
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "numRows": int_option("Rows printed per batch.", minimum=1, default=20),
+            "truncate": bool_option("Truncate long values.", default=True),
+        }
+    )
 
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:
         options.pop("mode", None)  # the seed shows the output mode here; core applies it
@@ -82,6 +98,14 @@ class MemoryStreamingWriter(BaseStreamingWriter):
 
     spark_format = "memory"
     supported_output_modes = frozenset({"append", "complete"})
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "queryName": text_option("The in-memory table (default: the query name)."),
+            "table_name": text_option(
+                "As a dead-letter or foreachBatch target: the table rows are kept under."
+            ),
+        }
+    )
 
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         table = options.get("table_name") or options.get("queryName") or "dead_letters"
@@ -122,6 +146,15 @@ class ForeachBatchStreamingWriter(BaseStreamingWriter):
 
     structured_options: ClassVar[frozenset[str]] = frozenset({"function"})
     required_options = ("function",)
+    options_schema: ClassVar[dict[str, Any]] = options_object(
+        {
+            "function": structured_option(
+                "A key registered with TransformationRegistry "
+                "(or module:function with STREAMING_UNSAFE_IMPORT=true)."
+            )
+        },
+        required=("function",),
+    )
 
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:
         function = resolve_batch_function(options.get("function"))

@@ -19,6 +19,7 @@ from tauro.config.loading import interpolate_tree, read_config_file
 from tauro.config.policy import FormatPolicy
 from tauro.connect_session import build_connect_session, check_connect_server
 from tauro.errors import StreamingValidationError, summarize_problems
+from tauro.executor_code import ship_executor_code
 from tauro.redaction import redact_connect_url
 from tauro.session import SessionPlan, build_session, plugin_spark_settings, prepare_session
 
@@ -138,6 +139,7 @@ class Context:
                     spark = build_session(self, self._plan.settings())
                 self._plan.started = True
                 self._spark = spark
+                ship_executor_code(spark)
                 if self._plan.always:
                     prepare_session(spark, self._plan.always_plugins())
             return self._spark

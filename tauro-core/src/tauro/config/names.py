@@ -31,6 +31,7 @@ class StreamingTrigger(StrEnum):
     ONCE = "once"
     CONTINUOUS = "continuous"
     AVAILABLE_NOW = "available_now"
+    REAL_TIME = "real_time"
 
 
 class StreamingOutputMode(StrEnum):
@@ -41,6 +42,10 @@ class StreamingOutputMode(StrEnum):
 
 BOUNDED_TRIGGERS = frozenset({StreamingTrigger.ONCE, StreamingTrigger.AVAILABLE_NOW})
 MAX_TRIGGER_SECONDS = 365 * 24 * 3600
+#: Spark's default for a real-time trigger's interval (how often it checkpoints).
+REAL_TIME_DEFAULT_INTERVAL = "5 minutes"
+#: Spark's default ``spark.sql.streaming.realTimeMode.minBatchDuration`` (5000 ms).
+REAL_TIME_MIN_SECONDS = 5.0
 
 DEFAULT_STREAMING_CONFIG: dict[str, Any] = {
     "trigger": {"type": StreamingTrigger.PROCESSING_TIME.value, "interval": "10 seconds"},

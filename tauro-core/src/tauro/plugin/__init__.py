@@ -15,6 +15,13 @@ from tauro.errors import (
 )
 from tauro.plugin.context import ContextLike, HasSpark, spark_of
 from tauro.plugin.markers import hookimpl
+from tauro.plugin.option_schema import (
+    bool_option,
+    int_option,
+    options_object,
+    structured_option,
+    text_option,
+)
 from tauro.plugin.options import (
     Findings,
     find_option,
@@ -73,16 +80,19 @@ __all__ = [
     "ValidatorRegistry",
     "WriterRegistry",
     "apply_trigger",
+    "bool_option",
     "current_query_id",
     "find_option",
     "first_line",
     "hookimpl",
+    "int_option",
     "is_connect",
     "is_dead_letter",
     "is_secret_key",
     "is_true",
     "jvm_of",
     "lower_keys",
+    "options_object",
     "reader_class_problems",
     "redact",
     "redact_connect_url",
@@ -91,6 +101,8 @@ __all__ = [
     "remember_secret",
     "require_class",
     "spark_of",
+    "structured_option",
+    "text_option",
     "unknown_options",
     "writer_class_problems",
 ]

@@ -36,6 +36,10 @@ class BaseStreamingReader:
     #: Documented optional options and their defaults (None: no default), shown by
     #: ``STREAMING_FORMAT_CONFIGS`` and the docs.
     optional_options: ClassVar[Mapping[str, Any]] = {}
+    #: JSON Schema (draft 2020-12) of the ``options`` mapping, shown by ``tauro schema`` to
+    #: editors (build it with ``tauro.plugin.options_object``). None: derived from
+    #: ``required_options`` and ``optional_options``, any other scalar option allowed.
+    options_schema: ClassVar[Mapping[str, Any] | None] = None
     #: Validation requires the input's ``path`` (file sources).
     requires_path: ClassVar[bool] = False
     #: Validation requires the input's ``schema`` (file sources that cannot infer one).
@@ -45,6 +49,9 @@ class BaseStreamingReader:
     spark_counts_rows: ClassVar[bool] = False
     #: A source with no replay (socket): a warning in development, an error in production.
     dev_only: ClassVar[bool] = False
+    #: Spark runs this source in real-time mode (``trigger: {type: real_time}``); in Spark 4.2
+    #: only Kafka does. Such a reader should also implement ``source_partitions``.
+    supports_real_time: ClassVar[bool] = False
 
     def __init__(self, context: ContextLike) -> None:
         self.context = context
@@ -86,3 +93,9 @@ class BaseStreamingReader:
 
     def preflight(self, spark: SparkSession, **options: Any) -> None:
         """Checks that need Spark, run before the query starts. Raise StreamingValidationError."""
+
+    def source_partitions(self, spark: SparkSession, **options: Any) -> int | None:
+        """How many partitions (so tasks) the stream reads at once, e.g. a Kafka subscription's
+        topic partitions; None when unknown. Real-time mode runs them all at once, so core
+        checks the session has that many task slots before the query starts."""
+        return None

@@ -82,6 +82,12 @@ def _mapping(value: Any) -> str | None:
     return None if isinstance(value, Mapping) else "a dict of option name to default (or None)"
 
 
+def _options_schema(value: Any) -> str | None:
+    if value is None or (isinstance(value, Mapping) and value.get("type") == "object"):
+        return None
+    return "None or a JSON Schema mapping with type 'object' (see tauro.plugin.options_object)"
+
+
 def _bool(value: Any) -> str | None:
     return None if isinstance(value, bool) else "True or False"
 
@@ -97,7 +103,9 @@ _COMMON: dict[str, Callable[[Any], str | None]] = {
     "structured_options": _str_collection,
     "required_options": _str_collection,
     "optional_options": _mapping,
+    "options_schema": _options_schema,
     "requires_path": _bool,
+    "supports_real_time": _bool,
 }
 _READER: dict[str, Callable[[Any], str | None]] = {
     **_COMMON,
@@ -111,7 +119,7 @@ _WRITER: dict[str, Callable[[Any], str | None]] = {
     **_COMMON,
     "supported_output_modes": _output_modes,
 }
-_READER_METHODS = ("read", "preflight", "parse_keep_columns", "connect_refusal")
+_READER_METHODS = ("read", "preflight", "parse_keep_columns", "source_partitions", "connect_refusal")
 _WRITER_METHODS = (
     "write",
     "configure",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tauro.durations import spark_interval
 from tauro.errors import StreamingValidationError
 from tauro.plugin.context import ContextLike, spark_of
 
@@ -24,15 +25,18 @@ def apply_trigger(writer: DataStreamWriter, trigger: Mapping[str, Any] | None) -
         return writer
     kind = trigger.get("type")
     if kind == "processing_time":
-        return writer.trigger(processingTime=str(trigger["interval"]))
+        return writer.trigger(processingTime=spark_interval(trigger["interval"]))
     if kind == "once":
         return writer.trigger(once=True)
     if kind == "available_now":
         return writer.trigger(availableNow=True)
     if kind == "continuous":
-        return writer.trigger(continuous=str(trigger.get("interval") or "1 second"))
+        return writer.trigger(continuous=spark_interval(trigger.get("interval") or "1 second"))
+    if kind == "real_time":
+        # The interval is how often a real-time query checkpoints, not its latency.
+        return writer.trigger(realTime=spark_interval(trigger.get("interval") or "5 minutes"))
     raise StreamingValidationError(
-        f"Unknown trigger type {kind!r}; use processing_time, once, available_now or continuous.",
+        f"Unknown trigger type {kind!r}; use processing_time, once, available_now, continuous or real_time.",
         field="streaming.trigger.type",
         actual=kind,
     )
@@ -55,11 +59,18 @@ class BaseStreamingWriter:
     required_options: ClassVar[tuple[str, ...]] = ()
     #: Documented optional options and their defaults (None: no default).
     optional_options: ClassVar[Mapping[str, Any]] = {}
+    #: JSON Schema (draft 2020-12) of the ``options`` mapping, shown by ``tauro schema`` to
+    #: editors (build it with ``tauro.plugin.options_object``). None: derived from
+    #: ``required_options`` and ``optional_options``, any other scalar option allowed.
+    options_schema: ClassVar[Mapping[str, Any] | None] = None
     #: Validation requires the output's ``path`` (file sinks).
     requires_path: ClassVar[bool] = False
     #: Output modes this sink supports (validation checks ``streaming.output_mode`` against it);
     #: None means every mode Spark allows.
     supported_output_modes: ClassVar[frozenset[str] | None] = None
+    #: Spark runs this sink in real-time mode (``trigger: {type: real_time}``): Spark 4.2 allows
+    #: Kafka, console and foreach (ForeachWriter) sinks only, never foreachBatch.
+    supports_real_time: ClassVar[bool] = False
 
     def __init__(self, context: ContextLike) -> None:
         self.context = context

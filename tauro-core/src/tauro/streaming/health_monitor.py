@@ -17,6 +17,10 @@ Rules, first match wins:
   ``status.isDataAvailable`` true with no new progress for longer than the timeout (except while
   Spark reports "Waiting for next trigger": the timeout must exceed a processing-time interval).
   Any new progress, idle heartbeat, or a check that sees the trigger inactive resets the clock.
+  A real-time query (``batch_seconds`` set: its trigger interval) keeps each batch open, trigger
+  active and data available, for the whole interval by design, so both clocks allow
+  ``batch_seconds`` on top of the timeout: a batch is a stall only once it overruns its interval
+  by the timeout.
 - IDLE: running with no data available: healthy ``(True, None)``.
 - ACTIVE otherwise. A latency spike (latest ``durationMs.triggerExecution`` above
   ``spike_factor`` x the median of up to ``spike_window`` earlier batches, once
@@ -165,15 +169,20 @@ class QueryHealthMonitor:
         spike_factor: float = 3.0,
         spike_window: int = 20,
         spike_min_batches: int = 5,
+        batch_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if timeout_seconds <= 0 or spike_factor <= 1 or spike_window < 1 or spike_min_batches < 1:
             raise ValueError(
                 "timeout_seconds > 0, spike_factor > 1 and spike_window, spike_min_batches >= 1 are required"
             )
+        if batch_seconds is not None and batch_seconds <= 0:
+            raise ValueError("batch_seconds (a real-time query's trigger interval) must be > 0")
         self.query = query
         self.query_name = query_name
         self.timeout_seconds = float(timeout_seconds)
+        #: A real-time query's batch length; None for micro-batch queries.
+        self.batch_seconds = float(batch_seconds) if batch_seconds is not None else None
         self.spike_factor = float(spike_factor)
         self.spike_min_batches = spike_min_batches
         self._clock = clock
@@ -257,6 +266,10 @@ class QueryHealthMonitor:
             }
             if self._exception is not None:
                 snap["exception"] = self._exception
+            if self.batch_seconds is not None:
+                opened = self._trigger_active_since
+                snap["real_time_batch_seconds"] = self.batch_seconds
+                snap["batch_open_seconds"] = round(self._clock() - opened, 1) if opened is not None else None
             return snap
 
     def subscribe(self, callback: Callable[[HealthChange], None]) -> None:
@@ -375,7 +388,10 @@ class QueryHealthMonitor:
         if not starts:
             return None
         elapsed = now - min(starts)
-        return elapsed if elapsed > self.timeout_seconds else None
+        return elapsed if elapsed > self._stall_after() else None
+
+    def _stall_after(self) -> float:
+        return self.timeout_seconds + (self.batch_seconds or 0.0)
 
     def _evaluate(self, now: float) -> str | None:
         """Set state and message from what is known; return a newly flagged spike, if any."""
@@ -395,6 +411,11 @@ class QueryHealthMonitor:
 
     def _stall_message(self, stalled: float) -> str:
         message = f"stalled: no progress for {stalled:.1f}s (timeout: {self.timeout_seconds:g}s)"
+        if self.batch_seconds is not None:
+            message = (
+                f"stalled: real-time batch open for {stalled:.1f}s, longer than its "
+                f"{self.batch_seconds:g}s interval plus the {self.timeout_seconds:g}s timeout"
+            )
         status = self._observed.status_message if self._observed else ""
         return f"{message}; Spark status: {status}" if status else message
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from tauro.config.durations import parse_duration
 from tauro.config.names import BOUNDED_TRIGGERS
+from tauro.durations import parse_duration
 
 if TYPE_CHECKING:
     from tauro.config.models import PipelineConfig

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tauro.config.schemas import to_struct_type
+from tauro.durations import spark_interval
 from tauro.errors import StreamingQueryError, StreamingValidationError
 from tauro.redaction import first_line
 from tauro.streaming.health_monitor import INPUT_METRIC
@@ -142,7 +143,7 @@ def watermark(df: DataFrame, spec: Mapping[str, Any] | None, field: str, node: V
             field=f"{field}.column",
             node_name=node.name,
         )
-    return df.withWatermark(column, str(delay))
+    return df.withWatermark(column, spark_interval(delay))
 
 
 def build_stream(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from loguru import logger
 
-from tauro.checkpoints import CheckpointLock, remove_interrupted_writes
+from tauro.checkpoints import CheckpointLock, remove_interrupted_writes, warn_if_workers_cannot_see
 from tauro.config.context import context_settings
 from tauro.config.models import NodeConfig
 from tauro.config.schemas import to_struct_type
@@ -20,10 +20,11 @@ from tauro.errors import (
     StreamingValidationError,
     handle_streaming_error,
 )
+from tauro.executor_code import ship_executor_code
 from tauro.logging_setup import install_stdlib_bridge
 from tauro.plugin.context import ContextLike, runs_over_connect, spark_of
 from tauro.redaction import redact_text
-from tauro.session import declare_session_needs, format_uses, prepare_session
+from tauro.session import declare_session_needs, format_uses, is_connect_session, prepare_session
 from tauro.streaming.checked_batches import checked_batches
 from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS
 from tauro.streaming.dead_letters import BatchFunctionWriter, dead_letter_batches
@@ -35,7 +36,9 @@ from tauro.streaming.listener import get_event_hub
 from tauro.streaming.query_build import apply_steps, build_stream
 from tauro.streaming.query_plan import QueryPlan, default_query_name, plan_query
 from tauro.streaming.readers import BaseStreamingReader, StreamingReaderFactory
+from tauro.streaming.real_time import check_real_time_query
 from tauro.streaming.spark_errors import error_line, summarize_error
+from tauro.streaming.transformations import TransformationRegistry
 from tauro.streaming.validators import StreamingValidator, ValidatedNode
 from tauro.streaming.writers import BaseStreamingWriter, StreamingWriterFactory
 
@@ -176,6 +179,12 @@ class StreamingQueryManager:
         uses = format_uses([node], pipeline_name)
         declare_session_needs(self.context, uses)
         spark = self.spark
+        if not is_connect_session(spark):
+            # On a cluster, executors import Tauro's and the user's code: ship it before the
+            # plugins prepare the session (a Python data source registered then captures the
+            # session's Python includes).
+            ship_executor_code(spark, TransformationRegistry.modules())
+            warn_if_workers_cannot_see(plan.checkpoint, str(spark.sparkContext.master))
         prepare_session(spark, uses=uses)
         reader = StreamingReaderFactory.create(plan.input_format, self.context)
         writer = StreamingWriterFactory.create(plan.output_format, self.context)
@@ -236,6 +245,8 @@ class StreamingQueryManager:
                 process = dead_letter_batches(plan, reader, writer, dl_writer, steps, count_dead_letters)
                 query = BatchFunctionWriter(self.context, process).write(df, **plan.reserved)
             else:
+                if plan.real_time_seconds is not None:
+                    check_real_time_query(df, spark, reader, plan.reader_options, node.name)
                 self._check_sink_schema(node, writer, df, plan.writer_options)
                 query = writer.write(df, **plan.writer_options, **plan.reserved)
             managed = ManagedQuery(
@@ -250,6 +261,7 @@ class StreamingQueryManager:
                     self.health_timeout_seconds,
                     spike_factor=self.spike_factor,
                     spike_window=self.spike_window,
+                    batch_seconds=plan.real_time_seconds,
                 ),
                 pipeline_name=plan.pipeline_name,
                 execution_id=execution_id,

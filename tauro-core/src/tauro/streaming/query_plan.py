@@ -13,7 +13,8 @@ from typing import Any
 import attrs
 
 from tauro.checkpoints import resolve_checkpoint
-from tauro.config.names import BOUNDED_TRIGGERS
+from tauro.config.names import BOUNDED_TRIGGERS, REAL_TIME_DEFAULT_INTERVAL, StreamingTrigger
+from tauro.durations import parse_duration
 from tauro.streaming.query_build import reader_options, writer_options
 from tauro.validation.report import ValidatedNode
 
@@ -43,6 +44,9 @@ class QueryPlan:
     #: ``trigger``, ``output_mode``, ``checkpoint_location`` and ``query_name`` for ``write``.
     reserved: dict[str, Any]
     bounded: bool
+    #: A real-time query's batch length (its trigger interval) in seconds; None in micro-batch
+    #: mode. Its batches stay open this long by design, which health monitoring allows for.
+    real_time_seconds: float | None = None
 
     @property
     def input_format(self) -> str:
@@ -89,4 +93,11 @@ def plan_query(
             "query_name": query_name,
         },
         bounded=streaming["trigger"].get("type") in BOUNDED_TRIGGERS,
+        real_time_seconds=_real_time_seconds(streaming["trigger"]),
     )
+
+
+def _real_time_seconds(trigger: dict[str, Any]) -> float | None:
+    if trigger.get("type") != StreamingTrigger.REAL_TIME:
+        return None
+    return parse_duration(trigger.get("interval") or REAL_TIME_DEFAULT_INTERVAL)

@@ -91,6 +91,13 @@ class TransformationRegistry:
             return sorted(cls._functions)
 
     @classmethod
+    def modules(cls) -> list[str]:
+        """The modules the registered transformations come from (shipped to a cluster)."""
+        with cls._lock:
+            functions = list(cls._functions.values())
+        return sorted({str(getattr(f, "__module__", "") or "") for f in functions} - {""})
+
+    @classmethod
     def clear(cls) -> None:
         with cls._lock:
             cls._functions.clear()

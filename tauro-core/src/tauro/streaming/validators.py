@@ -19,6 +19,7 @@ from tauro.redaction import collect_secrets
 from tauro.validation.connect_support import check_connect_support
 from tauro.validation.expectations import check_expectation_list, check_node_expectations
 from tauro.validation.inputs_outputs import check_io
+from tauro.validation.real_time import check_real_time
 from tauro.validation.report import (
     ValidatedNode,
     ValidationReport,
@@ -149,6 +150,7 @@ class StreamingValidator:
     ) -> None:
         check_io(self, node, prefix, report, require_output)
         check_trigger(self, node, prefix, report)
+        check_real_time(node, prefix, report)
         check_node_structure(self, node, prefix, report)
         check_node_expectations(node, prefix, report)
         check_node_safety(self, node, prefix, report)

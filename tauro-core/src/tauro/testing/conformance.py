@@ -1,7 +1,8 @@
 """A conformance suite for format plugins: subclass ``FormatConformance`` in a test module.
 
 The suite checks a format's reader and writer against Tauro's plugin contract: registration,
-well-formed class attributes, the validation contract (a valid section validates; a missing
+well-formed class attributes, the validation contract (a valid section validates, and fits the
+JSON Schema ``tauro schema`` prints; a missing
 required option or field and an unknown option are reported with the field's name), preflight
 (raises ``StreamingValidationError`` or nothing), redaction of secret options, and a round trip
 with real Spark (rows written through the writer and read back through the reader).
@@ -216,6 +217,20 @@ class FormatConformance:
     def test_valid_sections_validate(self, target: Mapping[str, Any]) -> None:
         for role in self._roles():
             self._validate(self._node(target, role))
+
+    def test_valid_sections_fit_the_editor_schema(self, target: Mapping[str, Any]) -> None:
+        """What ``tauro schema`` gives editors accepts the valid sections (the class's
+        ``options_schema`` agrees with its validator)."""
+        jsonschema = pytest.importorskip("jsonschema", reason="install jsonschema to check the editor schema")
+        from tauro.config.json_schema import pipeline_schema
+
+        validator = jsonschema.Draft202012Validator(pipeline_schema())
+        for role in self._roles():
+            errors = [
+                f"{e.json_path}: {e.message}"
+                for e in validator.iter_errors({"nodes": [self._node(target, role)]})
+            ]
+            assert errors == [], f"tauro schema refuses the valid {role} section: {errors}"
 
     def _required_fields(self, role: str) -> tuple[str, ...]:
         given = self.required_input_fields if role == "input" else self.required_output_fields

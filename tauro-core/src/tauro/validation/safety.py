@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tauro.config.durations import DurationError, parse_duration
+from tauro.durations import DurationError, parse_duration
 from tauro.streaming.transformations import check_function_spec
 from tauro.validation.report import (
     ValidatedNode,

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tauro.config.converter import did_you_mean
-from tauro.config.durations import DurationError, parse_duration
 from tauro.config.models import PipelineConfig
 from tauro.config.schemas import field_types
+from tauro.durations import DurationError, parse_duration
 from tauro.streaming.constants import (
     BOUNDED_TRIGGERS,
     StreamingOutputMode,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tauro.config.converter import did_you_mean
-from tauro.config.durations import DurationError, parse_duration
+from tauro.config.names import REAL_TIME_MIN_SECONDS
+from tauro.durations import DurationError, parse_duration
 from tauro.streaming.constants import (
     MAX_TRIGGER_SECONDS,
     StreamingTrigger,
@@ -36,6 +37,18 @@ def check_trigger(rules: ValidationRules, node: ValidatedNode, prefix: str, repo
     elif kind == StreamingTrigger.CONTINUOUS:
         if interval is not None:
             check_interval(rules, interval, f"{field}.interval", node.name, report)
+    elif kind == StreamingTrigger.REAL_TIME:
+        if interval is not None and check_interval(rules, interval, f"{field}.interval", node.name, report):
+            seconds = parse_duration(interval)
+            if seconds < REAL_TIME_MIN_SECONDS:
+                report.add(
+                    f"{field}.interval",
+                    f"'{interval}' is shorter than Spark's minimum real-time batch of "
+                    f"{REAL_TIME_MIN_SECONDS:g} seconds; the interval is how often the query "
+                    "checkpoints, not its latency (records are written as they arrive): use "
+                    "'5 minutes' (Spark's default) or at least '5 seconds'",
+                    node.name,
+                )
     else:
         if kind == StreamingTrigger.ONCE:
             report.warn(
@@ -48,13 +61,17 @@ def check_trigger(rules: ValidationRules, node: ValidatedNode, prefix: str, repo
 
 def check_interval(
     rules: ValidationRules, interval: str, field: str, node_name: str, report: ValidationReport
-) -> None:
+) -> bool:
+    """Report a malformed, non-positive or too long interval; True when it is fine."""
     try:
         seconds = parse_duration(interval)
     except DurationError as exc:
         report.add(field, str(exc), node_name)
-        return
+        return False
     if seconds <= 0:
         report.add(field, f"'{interval}' must be greater than zero", node_name)
-    elif seconds > MAX_TRIGGER_SECONDS:
+        return False
+    if seconds > MAX_TRIGGER_SECONDS:
         report.add(field, f"'{interval}' is longer than 365 days; use a shorter interval", node_name)
+        return False
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_UNITS = {
+DURATION_UNITS = {
     "ms": 0.001,
     "milli": 0.001,
     "millis": 0.001,
@@ -54,11 +54,17 @@ def parse_duration(text: object) -> float:
             "'5 minutes', '30s', '1 hour'"
         )
     unit = match["unit"].lower()
-    if unit not in _UNITS:
+    if unit not in DURATION_UNITS:
         raise DurationError(
             f"unknown unit {match['unit']!r} in {text!r}; use ms, seconds, minutes, hours or days"
         )
-    return float(match["num"]) * _UNITS[unit]
+    return float(match["num"]) * DURATION_UNITS[unit]
+
+
+def spark_interval(text: object) -> str:
+    """A duration as Spark's interval parser reads it (triggers, watermarks): Spark accepts
+    neither "30s" nor "500 ms" nor "5 min", so every accepted spelling is rewritten."""
+    return format_seconds(parse_duration(text))
 
 
 def format_seconds(seconds: float) -> str:
