@@ -4,9 +4,11 @@ session exists, so this never runs inside pytest).
 
     python tests/delta/connect_client.py SCENARIO URL BASE_DIR [ARGS...]
 
-Scenarios: ``demo LANDING EVENTS`` (the medallion demo, reduced to what runs over Connect),
-``refusals`` (what validation refuses over Connect), ``fail`` (a failing node), ``stop``
-(a continuous pipeline stopped), ``restart LANDING`` (one bounded run over what has landed).
+Scenarios: ``demo LANDING`` (the medallion demo, reduced to what runs over Connect),
+``refusals`` (what validation refuses over Connect), ``fail LANDING`` (a failing node),
+``stop LANDING`` (a continuous pipeline stopped), ``restart LANDING`` (one bounded run over what
+has landed), ``udf LANDING`` (a transform's Python UDF from an --import file, run on the server
+from the code Tauro ships).
 The last line printed is the scenario's result as JSON.
 """
 
@@ -246,6 +248,49 @@ def scenario_restart(url: str, base: str, landing: str) -> dict[str, Any]:
         pipelines.shutdown()
 
 
+UDF_MODULE = """
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
+
+from tauro.streaming import TransformationRegistry
+
+
+def label(amount):  # runs on the server's UDF workers, imported from the zip Tauro ships
+    return "positive" if amount is not None and amount > 0 else "other"
+
+
+def add_label(df):
+    return df.withColumn("label", F.udf(label, StringType())("amount"))
+
+
+TransformationRegistry.register("add_label", add_label)
+"""
+
+
+def scenario_udf(url: str, base: str, landing: str) -> dict[str, Any]:
+    """A registered transform from an --import file whose Python UDF runs on the server."""
+    from tauro.runner import import_user_code
+
+    module = Path(base) / "connect_udfs.py"
+    module.parent.mkdir(parents=True, exist_ok=True)
+    module.write_text(UDF_MODULE)
+    import_user_code([str(module)])
+    pipeline = continuous_pipeline(landing)
+    pipeline["streaming"] = {"trigger": {"type": "available_now"}}
+    pipeline["nodes"][0]["transforms"] = ["add_label"]
+    pipelines = manager(url, base)
+    try:
+        execution_id = pipelines.start_pipeline("labelled", pipeline)
+        status = wait_done(pipelines, execution_id, timeout=180)
+        spark = pipelines.context.spark
+        table = spark.read.format("delta").load(str(Path(pipelines.context.warehouse) / "copied"))
+        labels = {r.label: r["count"] for r in table.groupBy("label").count().collect()}
+        node = status["query_statuses"]["copy"]
+        return {"status": status["status"], "labels": labels, "exception": node.get("exception")}
+    finally:
+        pipelines.shutdown()
+
+
 def main() -> None:
     scenario, url, base, *rest = sys.argv[1:]
     runs = {
@@ -254,6 +299,7 @@ def main() -> None:
         "fail": scenario_fail,
         "stop": scenario_stop,
         "restart": scenario_restart,
+        "udf": scenario_udf,
     }
     result = runs[scenario](url, base, *rest)
     print(json.dumps(result, default=str), flush=True)

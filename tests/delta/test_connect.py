@@ -166,3 +166,13 @@ def test_tauro_run_with_a_remote_in_the_context_file(connect_server: ConnectServ
     assert "copy      done         1    10" in done.stdout
     (run_dir,) = (tmp_path / "base" / "runs").iterdir()
     assert "Connecting to the Spark Connect server sc://127.0.0.1" in (run_dir / "run.log").read_text()
+
+
+def test_a_udf_from_an_imported_module_runs_on_the_server(
+    connect_server: ConnectServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The server's workers have no Tauro and no such module: only the zip Tauro ships has it.
+    write_events(tmp_path / "landing" / "a.json", range(6), negative=2)
+    result = client(connect_server, "udf", tmp_path / "base", tmp_path / "landing")
+    assert result == {"status": "completed", "labels": {"positive": 5, "other": 1}, "exception": None}

@@ -179,11 +179,11 @@ class StreamingQueryManager:
         uses = format_uses([node], pipeline_name)
         declare_session_needs(self.context, uses)
         spark = self.spark
+        # On a cluster (and a Spark Connect server), executors import Tauro's and the user's
+        # code: ship it before the plugins prepare the session (a Python data source registered
+        # then captures the session's Python includes).
+        ship_executor_code(spark, TransformationRegistry.modules())
         if not is_connect_session(spark):
-            # On a cluster, executors import Tauro's and the user's code: ship it before the
-            # plugins prepare the session (a Python data source registered then captures the
-            # session's Python includes).
-            ship_executor_code(spark, TransformationRegistry.modules())
             warn_if_workers_cannot_see(plan.checkpoint, str(spark.sparkContext.master))
         prepare_session(spark, uses=uses)
         reader = StreamingReaderFactory.create(plan.input_format, self.context)
