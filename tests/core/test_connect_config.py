@@ -4,6 +4,7 @@ refuses over Connect, and the check of a server's packages and conf (against a f
 
 from __future__ import annotations
 
+import os
 import runpy
 from pathlib import Path
 from typing import Any
@@ -191,16 +192,21 @@ def test_refuse_over_connect_does_nothing_on_a_classic_session() -> None:
 
 
 def test_tauro_validate_with_a_remote_context_refuses_what_connect_cannot_run(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from tauro.cli import main
+    # In its own process: the CLI replaces loguru's handlers (the stdlib bridge included).
+    import subprocess
+    import sys
 
     (tmp_path / "context.yaml").write_text('spark: {remote: "sc://h:15002"}\n')
     demo = REPO / "examples" / "medallion"
-    args = ["validate", str(demo / "pipeline.yaml"), "--import", str(demo / "transforms.py")]
-    env = {"LANDING": str(tmp_path)}
-    assert CliRunner().invoke(main, args, env=env).exit_code == 0
-    refused = CliRunner().invoke(main, [*args, "--context", str(tmp_path / "context.yaml")], env=env)
-    assert refused.exit_code == 1
-    assert "nodes[2].output.options.merge_keys" in refused.output
-    assert "not supported over Spark Connect" in refused.output
+    tauro = [str(Path(sys.executable).with_name("tauro")), "validate", str(demo / "pipeline.yaml")]
+    tauro += ["--import", str(demo / "transforms.py")]
+    env = {k: v for k, v in os.environ.items() if k != "SPARK_REMOTE"} | {"LANDING": str(tmp_path)}
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*tauro, *extra], capture_output=True, text=True, env=env, timeout=120)
+
+    assert run().returncode == 0
+    refused = run("--context", str(tmp_path / "context.yaml"))
+    assert refused.returncode == 1
+    assert "nodes[2].output.options.merge_keys" in refused.stdout + refused.stderr
+    assert "not supported over Spark Connect" in refused.stdout + refused.stderr
