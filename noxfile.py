@@ -34,6 +34,16 @@ TEST_DEPS += ["jsonschema>=4.18"]
 # opentelemetry-sdk: the tracing tests record spans with the SDK's InMemorySpanExporter
 # (the plugins themselves need only the API; prometheus-client comes with tauro-prometheus).
 TEST_DEPS += ["opentelemetry-sdk>=1.25"]
+
+# tests/delta/test_connect.py: the Spark Connect client (pyspark's Connect mode imports them);
+# the same pins as tauro-core's `connect` extra.
+CONNECT_DEPS = [
+    "grpcio>=1.76.0",
+    "grpcio-status>=1.76.0",
+    "googleapis-common-protos>=1.71.0",
+    "zstandard>=0.25.0",
+]
+TEST_DEPS += CONNECT_DEPS
 # Families a family's tests use as sinks (Kafka and Kinesis tests write files). The family's
 # install-alone test checks that it works without them.
 TEST_FAMILIES = {
@@ -216,6 +226,8 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: print figures for docs/benchmarks.md. Never part of the test run."""
     install_repo(session)
     install(session, "confluent-kafka>=2.6")  # bench_kafka fills its topic with it
+    # bench_connect: a Connect client, and the tests' Connect server helpers (they use pytest).
+    install(session, *CONNECT_DEPS, "pytest>=8")
     prefetch_jars(session)
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         if session.posargs and script.stem not in session.posargs:

@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     # 3: the plugin manager and the session
     "tauro.plugins": 3,
     "tauro.session": 3,
+    "tauro.connect_session": 3,
     "tauro.package_fetch": 3,
     "tauro.executor_code": 3,
     # 4: configuration (knows no runtime)

@@ -86,7 +86,9 @@ def validate(
     except StreamingError as exc:
         err_console.print(f"[red]error[/red] {escape(str(exc))}")
         sys.exit(1)
-    validator = StreamingValidator(context.format_policy, environment=context.environment)
+    validator = StreamingValidator(
+        context.format_policy, environment=context.environment, connect=context.remote is not None
+    )
     for file in files:
         try:
             raw = read_config_file(file)

@@ -88,6 +88,34 @@ def collect_secrets(value: Any, key: str | None = None) -> None:
             collect_secrets(v)
 
 
+def redact_connect_url(url: str) -> str:
+    """A Spark Connect URL (``sc://host:port/;token=...;user_id=...``) with its secret parameters
+    (``token`` and any other secret-looking key) and any ``user:password@`` replaced.
+
+    The secret values are remembered, so text echoing them (Spark's own errors) is scrubbed too.
+    """
+    if not url:
+        return url
+    head, sep, params = url.partition(";")
+    scheme, found, rest = head.partition("://")
+    if found and "@" in rest.split("/", 1)[0]:
+        userinfo, _, host = rest.partition("@")
+        if ":" in userinfo:
+            remember_secret(userinfo.partition(":")[2])
+        head = f"{scheme}://{REDACTED}@{host}"
+    if not sep:
+        return head
+    kept = []
+    for param in params.split(";"):
+        key, eq, value = param.partition("=")
+        if eq and is_secret_key(key):
+            remember_secret(value)
+            kept.append(f"{key}={REDACTED}")
+        else:
+            kept.append(param)
+    return f"{head};{';'.join(kept)}"
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message, redacted (JVM errors run to many lines)."""
     text = str(exc)

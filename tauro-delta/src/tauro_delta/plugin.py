@@ -69,8 +69,11 @@ def size_snapshots_for_local_mode(spark: SparkSession) -> None:
     cores, not 50: every small commit, merge and read of a local run waits on that rebuild, and
     50 tasks on a few cores made them about 40% slower. A value the user set is kept; clusters
     keep Delta's default."""
+    from tauro.plugin import is_connect
     from tauro_delta.options import SNAPSHOT_PARTITIONS
 
+    if is_connect(spark):
+        return  # the server's master and cores are not known to a Connect client
     if not spark.sparkContext.master.startswith("local") or spark.conf.get(SNAPSHOT_PARTITIONS, ""):
         return
     spark.conf.set(SNAPSHOT_PARTITIONS, str(max(1, spark.sparkContext.defaultParallelism)))

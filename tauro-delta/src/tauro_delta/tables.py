@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
-from tauro.plugin import StreamingValidationError, jvm_of
+from tauro.plugin import StreamingValidationError, is_connect, jvm_of
 from tauro_delta.options import CATALOG, CATALOG_KEY, CDF_PROPERTY, DELTA_CLASS, EXTENSION, delta_package
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ def require_delta_session(spark: SparkSession, field: str = "format") -> None:
 
 
 def is_delta_table(spark: SparkSession, path: str) -> bool:
+    if is_connect(spark):
+        return _connect_is_delta_table(spark, path)
     from delta.tables import DeltaTable
 
     try:
@@ -106,9 +108,10 @@ def create_table(
 ) -> bool:
     """Create the table (empty) unless it exists; True when this call created it. Existing
     tables get the properties asked for that they lack."""
-    from delta.tables import DeltaTable
-
-    if DeltaTable.isDeltaTable(spark, path):
+    exists = (
+        _connect_is_delta_table(spark, path) if is_connect(spark) else _classic_is_delta_table(spark, path)
+    )
+    if exists:
         if not properties:
             return False
         current = table_properties(spark, path)
@@ -118,6 +121,12 @@ def create_table(
             spark.sql(f"ALTER TABLE {quoted(path)} SET TBLPROPERTIES ({assignments})")
             logger.info("Delta table {}: set {}", path, assignments)
         return False
+    if is_connect(spark):
+        _connect_create_table(spark, path, schema, partition_by, properties)
+        logger.info("Created Delta table {}", path)
+        return True
+    from delta.tables import DeltaTable
+
     builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
     if partition_by:
         builder = builder.partitionedBy(*partition_by)
@@ -126,6 +135,54 @@ def create_table(
     builder.execute()
     logger.info("Created Delta table {}", path)
     return True
+
+
+def table_columns(spark: SparkSession, path: str) -> set[str]:
+    """The table's column names, lower-case."""
+    if is_connect(spark):  # no DeltaTable API over Spark Connect: the reader knows the schema
+        fields = spark.read.format("delta").load(path).schema.fields
+    else:
+        from delta.tables import DeltaTable
+
+        fields = DeltaTable.forPath(spark, path).toDF().schema.fields
+    return {f.name.lower() for f in fields}
+
+
+def _classic_is_delta_table(spark: SparkSession, path: str) -> bool:
+    from delta.tables import DeltaTable
+
+    return bool(DeltaTable.isDeltaTable(spark, path))
+
+
+def _connect_is_delta_table(spark: SparkSession, path: str) -> bool:
+    """Over Spark Connect (Delta's DeltaTable API needs Delta's Connect plugin on the server):
+    a table's metadata answers when it is one; a path that is not a Delta table raises."""
+    try:
+        spark.sql(f"SHOW TBLPROPERTIES {quoted(path)}").collect()
+    except Exception as exc:
+        logger.debug("'{}' is not a readable Delta table: {}", path, str(exc).splitlines()[0])
+        return False
+    return True
+
+
+def _connect_create_table(
+    spark: SparkSession,
+    path: str,
+    schema: StructType,
+    partition_by: list[str] | None,
+    properties: Mapping[str, str],
+) -> None:
+    """CREATE TABLE ... USING DELTA over SQL (what ``DeltaTable.createIfNotExists`` does)."""
+    columns = ", ".join(
+        f"`{f.name.replace('`', '``')}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}"
+        for f in schema.fields
+    )
+    sql = f"CREATE TABLE IF NOT EXISTS {quoted(path)} ({columns}) USING DELTA"
+    if partition_by:
+        sql += " PARTITIONED BY (" + ", ".join(f"`{c}`" for c in partition_by) + ")"
+    if properties:
+        sql += " TBLPROPERTIES (" + ", ".join(f"'{k}' = '{v}'" for k, v in properties.items()) + ")"
+    spark.sql(sql)
 
 
 def register_table(spark: SparkSession, name: str, path: str) -> None:

@@ -5,16 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.plugin import BaseStreamingWriter, StreamingValidationError, current_query_id, is_true
+from tauro.plugin import (
+    BaseStreamingWriter,
+    StreamingValidationError,
+    current_query_id,
+    is_true,
+    refuse_over_connect,
+)
 from tauro_delta.merge import merge_batch
 from tauro_delta.option_schemas import SINK_SCHEMA
-from tauro_delta.options import CDF_COLUMNS, MERGE_KEYS, SEQUENCE_BY, parse_columns, split_sink_options
+from tauro_delta.options import (
+    CDF_COLUMNS,
+    MERGE_KEYS,
+    MERGE_OVER_CONNECT,
+    SEQUENCE_BY,
+    parse_columns,
+    split_sink_options,
+)
 from tauro_delta.tables import (
     COMPONENT,
     create_table,
     is_delta_table,
     register_table,
     require_delta_session,
+    table_columns,
     table_location,
 )
 
@@ -69,8 +83,6 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         plain append to a path is created by Delta's sink with its first commit, as a
         hand-written query does: creating it first costs a commit per start.
         """
-        from delta.tables import DeltaTable
-
         spark = self.spark
         path = table_location(options, self.context, spark)
         tauro, properties, spark_options = split_sink_options(options)
@@ -83,7 +95,7 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         if existed and not (
             is_true(spark_options, "mergeSchema") or is_true(spark_options, "overwriteSchema")
         ):
-            present = {f.name.lower() for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
+            present = table_columns(spark, path)
             new = [f.name for f in columns.fields if f.name.lower() not in present]
             if new:
                 raise StreamingValidationError(
@@ -163,5 +175,11 @@ class DeltaStreamingWriter(BaseStreamingWriter):
             writer = writer.partitionBy(*partition_by)
         writer.save(path)
 
+    @classmethod
+    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        return (f"options.{MERGE_KEYS}", MERGE_OVER_CONNECT) if options.get(MERGE_KEYS) else None
+
     def preflight(self, spark: SparkSession, **options: Any) -> None:
+        if options.get(MERGE_KEYS):
+            refuse_over_connect(spark, f"options.{MERGE_KEYS}", MERGE_OVER_CONNECT, component=COMPONENT)
         require_delta_session(spark)

@@ -165,3 +165,10 @@ def whole_number(options: Mapping[str, Any], name: str, default: int) -> int:
     """A whole-number option, or ``default`` when unset (``check_*_options`` vetted the text)."""
     text = value_of(options, name)
     return default if text is None else int(text.strip())
+
+
+#: Why Kinesis cannot run on a Spark Connect server.
+OVER_CONNECT = (
+    "Kinesis is a Python data source whose planner runs in the Spark Connect server's Python, "
+    "which cannot import tauro-kinesis; run this pipeline on a classic Spark session"
+)

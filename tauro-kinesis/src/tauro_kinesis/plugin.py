@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tauro.plugin import hookimpl
+from tauro.plugin import hookimpl, is_connect
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -40,5 +40,8 @@ def tauro_register_format_validators(registry: ValidatorRegistry) -> None:
 @hookimpl
 def tauro_session_ready(spark: SparkSession) -> None:
     from tauro_kinesis.registration import register_kinesis_source
+
+    if is_connect(spark):
+        return  # a Connect server cannot import the data source (validation says why)
 
     register_kinesis_source(spark)

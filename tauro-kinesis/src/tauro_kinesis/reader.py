@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.plugin import BaseStreamingReader
+from tauro.plugin import BaseStreamingReader, refuse_over_connect
 from tauro_kinesis.option_schemas import SOURCE_SCHEMA
 from tauro_kinesis.options import (
     DEFAULT_MAX_RECORDS_PER_SHARD,
@@ -13,6 +13,7 @@ from tauro_kinesis.options import (
     ENDPOINT_URL,
     FORMAT,
     MAX_RECORDS_PER_SHARD,
+    OVER_CONNECT,
     PROFILE,
     REGION,
     ROLE_ARN,
@@ -23,7 +24,7 @@ from tauro_kinesis.options import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
 
 
 class KinesisStreamingReader(BaseStreamingReader):
@@ -52,6 +53,13 @@ class KinesisStreamingReader(BaseStreamingReader):
     # A DataSourceStreamReader's rows are counted by Spark (numInputRows), unlike a simple
     # reader's, so Tauro needs no observe operator here.
     spark_counts_rows = True
+
+    @classmethod
+    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        return ("format", OVER_CONNECT)
+
+    def preflight(self, spark: SparkSession, **options: Any) -> None:
+        refuse_over_connect(spark, "format", OVER_CONNECT, component="tauro-kinesis")
 
     def read(self, **options: Any) -> DataFrame:
         from tauro_kinesis.registration import register_kinesis_source

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tauro.plugin import RESERVED_KEYWORDS, BaseStreamingWriter, StreamingValidationError
+from tauro.plugin import (
+    RESERVED_KEYWORDS,
+    BaseStreamingWriter,
+    StreamingValidationError,
+    refuse_over_connect,
+)
 from tauro_kinesis.option_schemas import SINK_SCHEMA
 from tauro_kinesis.options import (
     DATA_COLUMN,
@@ -17,6 +22,7 @@ from tauro_kinesis.options import (
     FORMAT,
     MAX_RECORDS_PER_REQUEST,
     MAX_RETRIES,
+    OVER_CONNECT,
     PARTITION_KEY_COLUMN,
     PUT_RECORDS_MAX_COUNT,
     REGION,
@@ -27,7 +33,7 @@ from tauro_kinesis.options import (
 from tauro_kinesis.validators import check_sink_options
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 _LOCATION_KEYS = ("path", "table_name", "partition_by")
@@ -64,6 +70,13 @@ class KinesisStreamingWriter(BaseStreamingWriter):
         MAX_RETRIES: DEFAULT_MAX_RETRIES,
         RETRY_BACKOFF_MS: DEFAULT_RETRY_BACKOFF_MS,
     }
+
+    @classmethod
+    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        return ("format", OVER_CONNECT)
+
+    def preflight(self, spark: SparkSession, **options: Any) -> None:
+        refuse_over_connect(spark, "format", OVER_CONNECT, component="tauro-kinesis")
 
     def write(self, df: DataFrame, **options: Any) -> StreamingQuery:
         from tauro_kinesis.registration import register_kinesis_source

@@ -15,6 +15,7 @@ from tauro.plugin import (
     ValidatorRegistry,
     WriterRegistry,
     hookimpl,
+    is_connect,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ def tauro_session_ready(spark: SparkSession, uses: tuple[FormatUse, ...] | None)
     # memory source (rate, console, foreach_batch, ... need nothing). Idempotent per session.
     if uses is not None and not any(use.format == "memory" for use in uses):
         return
+    if is_connect(spark):
+        return  # the memory source cannot run on a Connect server (validation says why)
     from tauro.builtin.memory_source import register_memory_source  # imports pyspark
 
     register_memory_source(spark)

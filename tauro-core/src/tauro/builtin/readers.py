@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import (
@@ -9,12 +10,19 @@ from tauro.plugin import (
     bool_option,
     int_option,
     options_object,
+    refuse_over_connect,
     structured_option,
     text_option,
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import DataFrame, SparkSession
+
+#: Why the memory source cannot run on a Spark Connect server.
+MEMORY_OVER_CONNECT = (
+    "the memory source is a Python data source whose planner runs in the Spark Connect "
+    "server's Python, which cannot import Tauro; use a file source (file_stream) for test data"
+)
 
 
 class RateStreamingReader(BaseStreamingReader):
@@ -98,6 +106,13 @@ class MemoryStreamingReader(BaseStreamingReader):
             "rows": structured_option("Rows written once, when the spool is created: mappings or lists."),
         }
     )
+
+    @classmethod
+    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        return ("format", MEMORY_OVER_CONNECT)
+
+    def preflight(self, spark: SparkSession, **options: Any) -> None:
+        refuse_over_connect(spark, "format", MEMORY_OVER_CONNECT, component="memory")
 
     def read(self, **options: Any) -> DataFrame:
         from tauro.builtin.memory_source import read_memory_stream  # imports pyspark

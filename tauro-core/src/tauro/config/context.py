@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -16,9 +17,11 @@ import attrs
 from tauro.config.converter import structure_with_problems
 from tauro.config.loading import interpolate_tree, read_config_file
 from tauro.config.policy import FormatPolicy
+from tauro.connect_session import build_connect_session, check_connect_server
 from tauro.errors import StreamingValidationError, summarize_problems
 from tauro.executor_code import ship_executor_code
-from tauro.session import SessionPlan, build_session, prepare_session
+from tauro.redaction import redact_connect_url
+from tauro.session import SessionPlan, build_session, plugin_spark_settings, prepare_session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -26,11 +29,16 @@ if TYPE_CHECKING:
     from tauro.spark_settings import FormatUse, MergedSparkSettings
 
 ENVIRONMENTS = ("dev", "production")
+#: The environment variable PySpark reads for a Spark Connect remote; Tauro reads it too.
+SPARK_REMOTE_ENV = "SPARK_REMOTE"
+CONNECT_SCHEME = "sc://"
 
 
 @attrs.frozen(kw_only=True)
 class SparkSection:
     master: str = "local[*]"
+    #: A Spark Connect server (``sc://host:port``); when set, Tauro sets no master.
+    remote: str | None = None
     app_name: str = "tauro"
     conf: Mapping[str, Any] = attrs.field(factory=dict)
     #: Plugins whose packages the session gets whatever the pipelines use ("all" or names).
@@ -74,6 +82,7 @@ class Context:
         environment: str = "dev",
         format_policy: FormatPolicy | Mapping[str, Any] | None = None,
         spark_plugins: str | Iterable[str] | None = None,
+        remote: str | None = None,
     ) -> None:
         if environment not in ENVIRONMENTS:
             raise StreamingValidationError(
@@ -85,6 +94,8 @@ class Context:
         base = Path(base_dir) if base_dir is not None else Path.cwd() / ".tauro"
         self.base_dir = base.absolute()
         self.master = master
+        #: The Spark Connect server sessions are built on (``sc://...``), or None for ``master``.
+        self.remote = _remote(remote)
         self.app_name = app_name
         self.spark_conf = {str(k): _conf_value(v) for k, v in (spark_conf or {}).items()}
         self.checkpoint_base = str(checkpoint_base or self.base_dir / "checkpoints")
@@ -107,6 +118,11 @@ class Context:
         return self.environment == "production"
 
     @property
+    def spark_target(self) -> str:
+        """Where sessions run, for messages: the remote (its secrets redacted) or the master."""
+        return redact_connect_url(self.remote) if self.remote else self.master
+
+    @property
     def runs_dir(self) -> Path:
         return self.base_dir / "runs"
 
@@ -115,7 +131,12 @@ class Context:
         """The session: the one given, else an embedded one built with plugin contributions."""
         with self._spark_lock:
             if self._spark is None:
-                spark = build_session(self, self._plan.settings())
+                if self.remote:
+                    spark = build_connect_session(
+                        self.remote, self.app_name, self.spark_conf, self._plan.settings()
+                    )
+                else:
+                    spark = build_session(self, self._plan.settings())
                 self._plan.started = True
                 self._spark = spark
                 ship_executor_code(spark)
@@ -129,6 +150,9 @@ class Context:
         with self._spark_lock:
             if self._spark is None:
                 self._plan.add(uses)
+            elif self._plan.started and self.remote:
+                # A Connect server's packages were fixed when it started: name the server flags.
+                check_connect_server(self._spark, self.spark_target, {}, plugin_spark_settings(uses=uses))
             elif self._plan.started:
                 self._plan.check_covered(self._spark, uses)
 
@@ -170,6 +194,7 @@ class Context:
         policy = parsed.format_policy
         return cls(
             master=parsed.spark.master,
+            remote=parsed.spark.remote,
             app_name=parsed.spark.app_name,
             spark_conf=parsed.spark.conf,
             base_dir=resolve(parsed.base_dir),
@@ -182,9 +207,28 @@ class Context:
         )
 
     def __repr__(self) -> str:
-        return (
-            f"Context(environment={self.environment!r}, master={self.master!r}, base_dir='{self.base_dir}')"
+        target = f"remote={self.spark_target!r}" if self.remote else f"master={self.master!r}"
+        return f"Context(environment={self.environment!r}, {target}, base_dir='{self.base_dir}')"
+
+
+def _remote(remote: str | None) -> str | None:
+    """The given remote, else ``SPARK_REMOTE``; a value that is not ``sc://...`` is an error."""
+    source = "spark.remote"
+    if remote is None:
+        remote = os.environ.get(SPARK_REMOTE_ENV) or None
+        source = f"spark.remote (from {SPARK_REMOTE_ENV})"
+    if remote is None:
+        return None
+    remote = str(remote).strip()
+    if not remote.startswith(CONNECT_SCHEME) or len(remote) == len(CONNECT_SCHEME):
+        raise StreamingValidationError(
+            f"{source} must be a Spark Connect URL like sc://host:15002, not {redact_connect_url(remote)!r}",
+            field="spark.remote",
+            expected="sc://host:port",
+            actual=redact_connect_url(remote),
+            component="Context",
         )
+    return remote
 
 
 def _conf_value(value: Any) -> str:
@@ -203,6 +247,7 @@ def context_settings(context: Any) -> dict[str, Any]:
             "output_path": context.output_path,
             "warehouse": context.warehouse,
             "base_dir": str(context.base_dir),
+            "remote": context.remote,
         }
     mapping = context if isinstance(context, Mapping) else {}
     base_dir = str(mapping.get("base_dir") or Path.cwd() / ".tauro")
@@ -214,4 +259,11 @@ def context_settings(context: Any) -> dict[str, Any]:
         "output_path": mapping.get("output_path"),
         "warehouse": mapping.get("warehouse") or str(Path(base_dir) / "warehouse"),
         "base_dir": base_dir,
+        "remote": _dict_remote(mapping),
     }
+
+
+def _dict_remote(mapping: Mapping[str, Any]) -> str | None:
+    spark = mapping.get("spark")
+    value = spark.get("remote") if isinstance(spark, Mapping) else None
+    return str(value) if value else None

@@ -110,6 +110,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ContextFile.environment": "dev or production (production refuses temporary checkpoints).",
     "ContextFile.format_policy": "Which formats this context allows.",
     "SparkSection.master": "Spark master URL.",
+    "SparkSection.remote": "Spark Connect server URL (sc://host:port); Tauro then sets no master.",
     "SparkSection.app_name": "Spark application name.",
     "SparkSection.conf": "Spark configuration (spark.* keys).",
     "SparkSection.plugins": "Plugins whose packages the session always gets ('all' or names).",

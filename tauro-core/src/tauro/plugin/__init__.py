@@ -30,7 +30,13 @@ from tauro.plugin.options import (
     lower_keys,
     unknown_options,
 )
-from tauro.plugin.preflight import current_query_id, jvm_of, require_class
+from tauro.plugin.preflight import (
+    current_query_id,
+    is_connect,
+    jvm_of,
+    refuse_over_connect,
+    require_class,
+)
 from tauro.plugin.readers import BaseStreamingReader
 from tauro.plugin.registration import (
     ReaderRegistry,
@@ -42,7 +48,15 @@ from tauro.plugin.registration import (
     writer_class_problems,
 )
 from tauro.plugin.writers import RESERVED_KEYWORDS, BaseStreamingWriter, apply_trigger
-from tauro.redaction import REDACTED, first_line, is_secret_key, redact, redact_text, remember_secret
+from tauro.redaction import (
+    REDACTED,
+    first_line,
+    is_secret_key,
+    redact,
+    redact_connect_url,
+    redact_text,
+    remember_secret,
+)
 from tauro.spark_settings import FormatUse, SparkSettings
 
 __all__ = [
@@ -72,6 +86,7 @@ __all__ = [
     "first_line",
     "hookimpl",
     "int_option",
+    "is_connect",
     "is_dead_letter",
     "is_secret_key",
     "is_true",
@@ -80,7 +95,9 @@ __all__ = [
     "options_object",
     "reader_class_problems",
     "redact",
+    "redact_connect_url",
     "redact_text",
+    "refuse_over_connect",
     "remember_secret",
     "require_class",
     "spark_of",

@@ -39,3 +39,18 @@ def spark_of(context: ContextLike | None) -> SparkSession:
             actual="None",
         )
     return spark
+
+
+def runs_over_connect(context: ContextLike | None) -> bool:
+    """Whether the context's session is (or will be) a Spark Connect session, without building
+    one: a Context with a remote, or a session already there that is a Connect client."""
+    if isinstance(context, Mapping):
+        spark = context.get("spark")
+    elif context is None:
+        return False
+    elif getattr(context, "remote", None):
+        return True
+    else:
+        has_spark = getattr(context, "has_spark", None)
+        spark = context.spark if not callable(has_spark) or has_spark() else None
+    return spark is not None and type(spark).__module__.startswith("pyspark.sql.connect")

@@ -16,6 +16,23 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 
+def is_connect(spark: Any) -> bool:
+    """True for a Spark Connect session (its JVM is on a server, not in this process)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def refuse_over_connect(spark: Any, field: str, reason: str, *, component: str = "plugin") -> None:
+    """Raise a ``StreamingValidationError`` on ``field`` saying why it cannot run over Spark
+    Connect, when ``spark`` is a Connect session; nothing otherwise. For ``preflight``."""
+    if is_connect(spark):
+        raise StreamingValidationError(
+            f"{field} is not supported over Spark Connect: {reason}",
+            field=field,
+            expected="a classic (non-Connect) Spark session",
+            component=component,
+        )
+
+
 def jvm_of(spark: SparkSession) -> Any | None:
     """The session's py4j JVM view, or None for a session without one (Spark Connect)."""
     jvm = getattr(spark, "_jvm", None)

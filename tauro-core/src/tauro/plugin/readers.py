@@ -84,6 +84,13 @@ class BaseStreamingReader:
         ``key`` and ``timestamp``), given the input's options. Default: none."""
         return ()
 
+    @classmethod
+    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Why this source, with these options, cannot run over Spark Connect: ``(field relative
+        to the section, reason)``, e.g. ``("format", "a Python data source ...")``; None (the
+        default) when it can. Validation refuses such a section before anything starts."""
+        return None
+
     def preflight(self, spark: SparkSession, **options: Any) -> None:
         """Checks that need Spark, run before the query starts. Raise StreamingValidationError."""
 

@@ -119,8 +119,16 @@ _WRITER: dict[str, Callable[[Any], str | None]] = {
     **_COMMON,
     "supported_output_modes": _output_modes,
 }
-_READER_METHODS = ("read", "preflight", "parse_keep_columns", "source_partitions")
-_WRITER_METHODS = ("write", "configure", "start", "write_batch", "preflight", "check_schema")
+_READER_METHODS = ("read", "preflight", "parse_keep_columns", "source_partitions", "connect_refusal")
+_WRITER_METHODS = (
+    "write",
+    "configure",
+    "start",
+    "write_batch",
+    "preflight",
+    "check_schema",
+    "connect_refusal",
+)
 
 
 def _problems(

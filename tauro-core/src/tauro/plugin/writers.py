@@ -127,6 +127,13 @@ class BaseStreamingWriter:
     def supports_write_batch(cls) -> bool:
         return cls.write_batch is not BaseStreamingWriter.write_batch
 
+    @classmethod
+    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Why this sink, with these options, cannot run over Spark Connect: ``(field relative
+        to the section, reason)``, e.g. ``("format", "a Python data source ...")``; None (the
+        default) when it can. Validation refuses such a section before anything starts."""
+        return None
+
     def preflight(self, spark: SparkSession, **options: Any) -> None:
         """Checks that need Spark, run before the query starts. Raise StreamingValidationError."""
 

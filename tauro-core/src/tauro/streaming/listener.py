@@ -33,6 +33,7 @@ from tauro.events import (
     QueryTerminatedEvent,
     QueryUnhealthyEvent,
 )
+from tauro.plugin.preflight import is_connect
 from tauro.plugins import get_plugin_manager
 from tauro.streaming.expectation_counts import progress_expectations
 from tauro.streaming.health_monitor import (
@@ -486,9 +487,16 @@ _hubs_lock = threading.Lock()
 
 def get_event_hub(spark: Any) -> QueryEventHub:
     """The hub of this SparkSession, created (and its listener added) on first use."""
-    global _exit_hook_registered
+    global _exit_hook_registered, _connect_exit_hook_registered
     with _hubs_lock:
-        if not _exit_hook_registered:
+        if is_connect(spark):
+            if not _connect_exit_hook_registered:
+                # A Connect client's listener thread is not a daemon: atexit would run only
+                # after it is joined, i.e. never. This hook runs before non-daemon threads are
+                # joined, so removing the listener lets the process exit.
+                threading._register_atexit(shutdown_event_hubs)  # type: ignore[attr-defined]
+                _connect_exit_hook_registered = True
+        elif not _exit_hook_registered:
             # Remove listeners before the interpreter exits: otherwise the JVM keeps calling
             # back into a Python that has gone, and logs py4j connection errors.
             atexit.register(shutdown_event_hubs)
@@ -501,6 +509,7 @@ def get_event_hub(spark: Any) -> QueryEventHub:
 
 
 _exit_hook_registered = False
+_connect_exit_hook_registered = False
 
 
 def shutdown_event_hubs() -> None:

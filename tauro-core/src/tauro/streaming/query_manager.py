@@ -22,7 +22,7 @@ from tauro.errors import (
 )
 from tauro.executor_code import ship_executor_code
 from tauro.logging_setup import install_stdlib_bridge
-from tauro.plugin.context import ContextLike, spark_of
+from tauro.plugin.context import ContextLike, runs_over_connect, spark_of
 from tauro.redaction import redact_text
 from tauro.session import declare_session_needs, format_uses, is_connect_session, prepare_session
 from tauro.streaming.checked_batches import checked_batches
@@ -131,7 +131,11 @@ class StreamingQueryManager:
         return spark_of(self.context)
 
     def validator(self) -> StreamingValidator:
-        return StreamingValidator(self.settings["format_policy"], environment=self.settings["environment"])
+        return StreamingValidator(
+            self.settings["format_policy"],
+            environment=self.settings["environment"],
+            connect=runs_over_connect(self.context),
+        )
 
     # -- start -------------------------------------------------------------------------------
     @handle_streaming_error(error=StreamingQueryError)
@@ -181,11 +185,11 @@ class StreamingQueryManager:
         uses = format_uses([node], pipeline_name)
         declare_session_needs(self.context, uses)
         spark = self.spark
+        # On a cluster (and a Spark Connect server), executors import Tauro's and the user's
+        # code: ship it before the plugins prepare the session (a Python data source registered
+        # then captures the session's Python includes).
+        ship_executor_code(spark, TransformationRegistry.modules())
         if not is_connect_session(spark):
-            # On a cluster, executors import Tauro's and the user's code: ship it before the
-            # plugins prepare the session (a Python data source registered then captures the
-            # session's Python includes).
-            ship_executor_code(spark, TransformationRegistry.modules())
             warn_if_workers_cannot_see(plan.checkpoint, str(spark.sparkContext.master))
         prepare_session(spark, uses=uses)
         reader = StreamingReaderFactory.create(plan.input_format, self.context)

@@ -16,6 +16,7 @@ from tauro.config.models import FAILURE_POLICIES, NodeConfig
 from tauro.config.normalize import normalize_node
 from tauro.config.policy import FormatPolicy
 from tauro.redaction import collect_secrets
+from tauro.validation.connect_support import check_connect_support
 from tauro.validation.expectations import check_expectation_list, check_node_expectations
 from tauro.validation.inputs_outputs import check_io
 from tauro.validation.real_time import check_real_time
@@ -42,6 +43,7 @@ class StreamingValidator:
         format_policy: FormatPolicy | Mapping[str, Any] | None = None,
         *,
         environment: str = "dev",
+        connect: bool = False,
     ) -> None:
         self.format_policy = (
             format_policy
@@ -49,6 +51,8 @@ class StreamingValidator:
             else FormatPolicy.from_mapping(format_policy)
         ) or FormatPolicy()
         self.environment = environment
+        #: Validate for a Spark Connect session: refuse what cannot run there, saying why.
+        self.connect = connect
 
     def validate_streaming_node_config(
         self, node_config: Mapping[str, Any] | NodeConfig, *, require_output: bool = False
@@ -150,3 +154,5 @@ class StreamingValidator:
         check_node_structure(self, node, prefix, report)
         check_node_expectations(node, prefix, report)
         check_node_safety(self, node, prefix, report)
+        if self.connect:
+            check_connect_support(node, prefix, report)
