@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tauro_kinesis.options import GET_RECORDS_MAX_LIMIT
@@ -35,13 +35,6 @@ def arrival_ms(record: Mapping[str, Any]) -> int:
     if isinstance(stamp, datetime):
         return int(stamp.timestamp() * 1000)
     return int(float(stamp) * 1000)
-
-
-def arrival_utc(record: Mapping[str, Any]) -> datetime:
-    stamp = record["ApproximateArrivalTimestamp"]
-    if isinstance(stamp, datetime):
-        return stamp.astimezone(UTC)
-    return datetime.fromtimestamp(float(stamp), UTC)
 
 
 def read_shard(

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from pyspark.sql.datasource import DataSource, DataSourceStreamReader, InputPartition
@@ -24,6 +24,7 @@ from pyspark.sql.streaming.datasource import (
     SupportsTriggerAvailableNow,
 )
 
+from tauro_kinesis.arrow_rows import records_batch, records_batches
 from tauro_kinesis.client import kinesis_client
 from tauro_kinesis.options import (
     DEFAULT_MAX_RECORDS_PER_SHARD,
@@ -37,7 +38,7 @@ from tauro_kinesis.options import (
     value_of,
     whole_number,
 )
-from tauro_kinesis.records import ShardProgress, arrival_utc, read_shard
+from tauro_kinesis.records import ShardProgress, read_shard
 from tauro_kinesis.shards import (
     SHARD_END,
     TRIM_HORIZON,
@@ -47,6 +48,9 @@ from tauro_kinesis.shards import (
     ready_to_join,
 )
 from tauro_kinesis.validators import check_sink_options, check_source_options, parse_timestamp_ms
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 START_KEY = "startingPosition"
 SHARDS_KEY = "shards"
@@ -73,8 +77,6 @@ def _raise_problems(problems: list[tuple[str, str]]) -> None:
         raise KinesisOptionsError("; ".join(f"{field}: {message}" for field, message in problems))
 
 
-#: One source row: data, partitionKey, sequenceNumber, approximateArrivalTimestamp, shardId, streamName.
-Row = tuple[bytes, str | None, str, Any, str, str]
 #: Most record bytes of one shard the driver keeps to hand to the worker with the partition.
 PREFETCH_MAX_BYTES = 8 * 1024 * 1024
 #: Shards the driver reads at once while deciding a batch's end.
@@ -86,25 +88,15 @@ class ShardRange(InputPartition):
     """Records of one shard after ``start`` up to ``end`` (a sequence number, or SHARD_END).
 
     ``rows`` carries the records the driver already fetched while deciding ``end`` (when they
-    fit ``PREFETCH_MAX_BYTES``), so the worker does not fetch them a second time. Without them
-    (a batch replayed after a restart, or large records) the worker reads the range itself.
+    fit ``PREFETCH_MAX_BYTES``), as one Arrow batch, so the worker does not fetch them a second
+    time. Without them (a batch replayed after a restart, or large records) the worker reads the
+    range itself.
     """
 
     shard_id: str
     start: str
     end: str
-    rows: tuple[Row, ...] | None = None
-
-
-def _row(record: Mapping[str, Any], shard_id: str, stream: str) -> Row:
-    return (
-        bytes(record["Data"]),
-        record.get("PartitionKey"),
-        record["SequenceNumber"],
-        arrival_utc(record),
-        shard_id,
-        stream,
-    )
+    rows: pa.RecordBatch | None = None
 
 
 def _offset(start_marker: str, positions: Mapping[str, str], *, initial: bool = False) -> dict[str, Any]:
@@ -129,7 +121,7 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self.arrived_by_ms: int | None = None
         self._initial: dict[str, Any] | None = None
         #: Rows fetched by the last latestOffset, by (shard, start, end), for partitions().
-        self._prefetched: dict[tuple[str, str, str], tuple[Row, ...]] = {}
+        self._prefetched: dict[tuple[str, str, str], pa.RecordBatch] = {}
 
     # -- driver side ---------------------------------------------------------------------------
     def initialOffset(self) -> dict[str, Any]:
@@ -186,10 +178,10 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def _advance(
         self, client: Any, shard_id: str, position: str, per_shard: int | None
-    ) -> tuple[str, tuple[Row, ...] | None]:
+    ) -> tuple[str, pa.RecordBatch | None]:
         """Where this batch ends in the shard, and the rows read on the way if small enough."""
         progress = ShardProgress()
-        rows: list[Row] | None = []
+        records: list[dict[str, Any]] | None = []
         size = 0
         for record in read_shard(
             client,
@@ -200,17 +192,19 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             stop_after=per_shard,
             arrived_by_ms=self.arrived_by_ms,
         ):
-            if rows is not None:
+            if records is not None:
                 size += len(record["Data"])
-                rows = rows if size <= PREFETCH_MAX_BYTES else None
-            if rows is not None:
-                rows.append(_row(record, shard_id, self.settings.stream))
+                records = records if size <= PREFETCH_MAX_BYTES else None
+            if records is not None:
+                records.append(record)
         end = position
         if progress.at_shard_end:
             end = SHARD_END
         elif progress.last_sequence_number is not None:
             end = progress.last_sequence_number
-        return end, (tuple(rows) if rows is not None else None)
+        if records is None:
+            return end, None
+        return end, records_batch(records, shard_id, self.settings.stream)
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[ShardRange]:
         before: Mapping[str, str] = start[SHARDS_KEY]
@@ -231,23 +225,21 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         """Nothing to do: the position is in Spark's checkpoint, not in the stream."""
 
     # -- worker side ---------------------------------------------------------------------------
-    def read(self, partition: InputPartition) -> Iterator[tuple[Any, ...]]:
+    def read(self, partition: InputPartition) -> Iterator[pa.RecordBatch]:
         assert isinstance(partition, ShardRange)
         if partition.rows is not None:
-            yield from partition.rows
+            yield partition.rows
             return
-        stream = self.settings.stream
         until = None if partition.end == SHARD_END else partition.end
-        progress = ShardProgress()
-        for record in read_shard(
+        records = read_shard(
             self._client(),
             self.settings.stream_args,
             partition.shard_id,
             partition.start,
-            progress,
+            ShardProgress(),
             until=until,
-        ):
-            yield _row(record, partition.shard_id, stream)
+        )
+        yield from records_batches(records, partition.shard_id, self.settings.stream)
 
     # -- helpers -------------------------------------------------------------------------------
     def _client(self) -> Any:
