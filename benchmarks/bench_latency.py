@@ -11,8 +11,8 @@ topics and a fresh checkpoint each run.
     python benchmarks/bench_latency.py                          # 1,000 and 10,000 msg/s, 3 runs each
     python benchmarks/bench_latency.py --rates 1000 --runs 1    # a quicker check
 
-Micro-batch runs use ``processing_time`` "1 ms" on both sides: Tauro refuses a zero interval,
-and Spark starts the next batch at once when one takes longer than the interval, as with zero.
+Micro-batch runs use ``processing_time`` "0 seconds" on both sides: Spark starts the next batch
+as soon as one ends.
 Uses the broker at $TAURO_KAFKA_BOOTSTRAP, or starts a private one with scripts/kafka_broker.py.
 """
 
@@ -32,7 +32,7 @@ from typing import Any
 from bench_kafka import broker_script, free_port
 
 PARTITIONS = 2
-MICRO_BATCH_INTERVAL = "1 ms"
+MICRO_BATCH_INTERVAL = "0 seconds"
 TRANSFORM = "bench_keep_stamp"
 
 

@@ -245,7 +245,9 @@ def test_a_second_process_on_the_same_checkpoint_is_refused(context: Any, tmp_pa
     run_to_end(query)
 
 
-@pytest.mark.parametrize(("interval", "delay"), [("500 ms", "30s"), ("2s", "5 min"), ("1.5 seconds", "1 hr")])
+@pytest.mark.parametrize(
+    ("interval", "delay"), [("500 ms", "30s"), ("2s", "5 min"), ("1.5 seconds", "1 hr"), ("0 seconds", "10s")]
+)
 def test_every_accepted_duration_spelling_starts_on_spark(
     context: Any, tmp_path: Path, interval: str, delay: str
 ) -> None:

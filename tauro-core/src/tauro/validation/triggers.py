@@ -33,7 +33,7 @@ def check_trigger(rules: ValidationRules, node: ValidatedNode, prefix: str, repo
                 node.name,
             )
             return
-        check_interval(rules, interval, f"{field}.interval", node.name, report)
+        check_interval(rules, interval, f"{field}.interval", node.name, report, allow_zero=True)
     elif kind == StreamingTrigger.CONTINUOUS:
         if interval is not None:
             check_interval(rules, interval, f"{field}.interval", node.name, report)
@@ -60,16 +60,27 @@ def check_trigger(rules: ValidationRules, node: ValidatedNode, prefix: str, repo
 
 
 def check_interval(
-    rules: ValidationRules, interval: str, field: str, node_name: str, report: ValidationReport
+    rules: ValidationRules,
+    interval: str,
+    field: str,
+    node_name: str,
+    report: ValidationReport,
+    *,
+    allow_zero: bool = False,
 ) -> bool:
-    """Report a malformed, non-positive or too long interval; True when it is fine."""
+    """Report a malformed, non-positive or too long interval; True when it is fine.
+
+    ``allow_zero``: a processing-time trigger of "0 seconds" is Spark's "as fast as possible"
+    (the next batch starts when the previous one ends), the lowest-latency micro-batch setting.
+    """
     try:
         seconds = parse_duration(interval)
     except DurationError as exc:
         report.add(field, str(exc), node_name)
         return False
-    if seconds <= 0:
-        report.add(field, f"'{interval}' must be greater than zero", node_name)
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        minimum = "zero or more ('0 seconds': as fast as possible)" if allow_zero else "greater than zero"
+        report.add(field, f"'{interval}' must be {minimum}", node_name)
         return False
     if seconds > MAX_TRIGGER_SECONDS:
         report.add(field, f"'{interval}' is longer than 365 days; use a shorter interval", node_name)
