@@ -26,7 +26,7 @@ from tauro.plugin.context import ContextLike, runs_over_connect, spark_of
 from tauro.redaction import redact_text
 from tauro.session import declare_session_needs, format_uses, is_connect_session, prepare_session
 from tauro.streaming.checked_batches import checked_batches
-from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS
+from tauro.streaming.constants import DEFAULT_HEALTH_TIMEOUT_SECONDS, StreamingTrigger
 from tauro.streaming.dead_letters import BatchFunctionWriter, dead_letter_batches
 from tauro.streaming.expectation_counts import ExpectationTotals, forget_query, register_query
 from tauro.streaming.expectations import ExpectationSet, check_expectation_types
@@ -429,13 +429,19 @@ class StreamingQueryManager:
                     managed.lock.release()
 
     def stop_query(self, query: StreamingQuery | str, timeout: float = 30.0) -> bool:
-        """Wait up to ``timeout`` for an in-flight batch, then stop; True when it is no longer active."""
+        """Wait up to ``timeout`` for an in-flight batch, then stop; True when it is no longer active.
+
+        A real-time query always has a batch open (it ends only at its checkpoint interval), so
+        it is stopped at once: waiting would only delay the stop, and the open batch's records
+        are read again after a restart either way.
+        """
         managed = self._find(query)
         if managed is None:
             return False
         managed.stopped_by_tauro = True
         managed.monitor.mark_stopped()
-        deadline = time.monotonic() + max(timeout, 0.0)
+        real_time = managed.node.normalized["streaming"]["trigger"].get("type") == StreamingTrigger.REAL_TIME
+        deadline = time.monotonic() + (0.0 if real_time else max(timeout, 0.0))
         try:
             while managed.query.isActive and time.monotonic() < deadline:
                 if not managed.query.status.get("isTriggerActive", False):
