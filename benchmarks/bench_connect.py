@@ -18,27 +18,12 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_runtime import ErrorWatcher
 from tests.spark_connect_server import server_python, start_server, stop_server, wait_listening
-
-
-class ErrorWatcher:
-    """``on_status`` callback: the moment the pipeline's status first says error."""
-
-    def __init__(self) -> None:
-        self.errored = threading.Event()
-        self.at = 0.0
-
-    def __call__(self, status: dict[str, Any]) -> None:
-        if status["status"] == "error" and not self.errored.is_set():
-            self.at = time.time()
-            self.errored.set()
 
 
 def measure(url: str, base: Path, runs: int) -> list[float]:
