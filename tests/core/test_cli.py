@@ -15,7 +15,7 @@ nodes:
     input: {format: rate, options: {rowsPerSecond: 10}}
     output: {format: consle}
     streaming:
-      trigger: {type: processing_time, interval: "0 seconds"}
+      trigger: {type: processing_time, interval: "-5 seconds"}
   - name: b
     input: {format: rate}
     output: {format: console}
