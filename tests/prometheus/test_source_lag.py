@@ -50,3 +50,11 @@ def test_lag_becomes_gauges_per_source() -> None:
     assert samples[("tauro_source_offsets_behind_latest", "KafkaV2[Subscribe[orders]]")] == 5
     assert samples[("tauro_source_lag_seconds", "kinesis")] == 1.5
     assert samples[("tauro_batch_duration_seconds_sum", None)] == 0.04
+
+
+def test_a_python_source_reports_its_lag_in_latest_offset() -> None:
+    # Python data sources have no metrics: the kinesis source puts MillisBehindLatest in the
+    # offset it reports as latest (Spark gives it as JSON text).
+    kinesis = {"description": "kinesis", "latestOffset": '{"millisBehindLatest": 2500, "millisBehindLatestByShard": {"s-0": 2500}}',
+               "endOffset": '{"startingPosition": "TRIM_HORIZON", "shards": {"s-0": "495"}, "v": 1}'}  # fmt: skip
+    assert event(kinesis).source_lags() == (SourceLag(source="kinesis", millis_behind=2500.0),)

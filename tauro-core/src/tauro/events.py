@@ -126,7 +126,7 @@ class SourceLag:
     ``offsets_behind``: records not yet read (Kafka: the source's ``maxOffsetsBehindLatest``
     metric, else its ``latestOffset`` minus ``endOffset`` summed over partitions);
     ``millis_behind``: milliseconds behind the tip (a Kinesis source reporting
-    ``MillisBehindLatest``). ``None`` when the source does not report it.
+    ``MillisBehindLatest`` in its metrics or its ``latestOffset``). ``None`` when the source does not report it.
     """
 
     source: str
@@ -141,6 +141,9 @@ def source_lag(source: Mapping[str, Any]) -> SourceLag | None:
     if offsets is None:
         offsets = _offset_difference(source.get("latestOffset"), source.get("endOffset"))
     millis = _first_number(metrics, _MILLIS_BEHIND_KEYS)
+    if millis is None:
+        # A Python data source has no metrics; it reports its lag in latestOffset instead.
+        millis = _first_number(_as_mapping(source.get("latestOffset")) or {}, _MILLIS_BEHIND_KEYS)
     if offsets is None and millis is None:
         return None
     return SourceLag(

@@ -28,6 +28,8 @@ class ShardProgress:
     count: int = 0
     #: GetRecords returned no next iterator: the shard is closed and fully read.
     at_shard_end: bool = False
+    #: The last GetRecords response's MillisBehindLatest: how far the read is behind the tip.
+    millis_behind_latest: int | None = None
 
 
 def arrival_ms(record: Mapping[str, Any]) -> int:
@@ -64,6 +66,8 @@ def read_shard(
             limit = max(1, min(limit, stop_after - progress.count))
         response = client.get_records(ShardIterator=iterator, Limit=limit, **_arn_only(stream_args))
         records = response.get("Records", [])
+        if response.get("MillisBehindLatest") is not None:
+            progress.millis_behind_latest = int(response["MillisBehindLatest"])
         for record in records:
             if arrived_by_ms is not None and arrival_ms(record) > arrived_by_ms:
                 return

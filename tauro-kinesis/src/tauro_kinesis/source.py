@@ -122,6 +122,8 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         self._initial: dict[str, Any] | None = None
         #: Rows fetched by the last latestOffset, by (shard, start, end), for partitions().
         self._prefetched: dict[tuple[str, str, str], pa.RecordBatch] = {}
+        #: MillisBehindLatest of each open shard at the end the last latestOffset chose.
+        self._millis_behind: dict[str, int] = {}
 
     # -- driver side ---------------------------------------------------------------------------
     def initialOffset(self) -> dict[str, Any]:
@@ -166,10 +168,13 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
         # batch's end is known only when every shard is read.
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_SHARD_READS, len(open_shards) or 1)) as pool:
             ends = pool.map(lambda item: self._advance(client, item[0], item[1], per_shard), open_shards)
-            for (shard_id, position), (end, rows) in zip(open_shards, ends):
+            self._millis_behind = {}
+            for (shard_id, position), (end, rows, behind) in zip(open_shards, ends):
                 positions[shard_id] = end
                 if rows is not None and end != position:
                     self._prefetched[(shard_id, position, end)] = rows
+                if behind is not None and end != SHARD_END:
+                    self._millis_behind[shard_id] = behind
         # Children join after the batch that drained their parents: they are read from the next
         # batch on, never in the same batch as a parent.
         for shard_id in ready_to_join(shards, positions):
@@ -178,8 +183,9 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
 
     def _advance(
         self, client: Any, shard_id: str, position: str, per_shard: int | None
-    ) -> tuple[str, pa.RecordBatch | None]:
-        """Where this batch ends in the shard, and the rows read on the way if small enough."""
+    ) -> tuple[str, pa.RecordBatch | None, int | None]:
+        """Where this batch ends in the shard, the rows read on the way if small enough, and
+        the shard's MillisBehindLatest there."""
         progress = ShardProgress()
         records: list[dict[str, Any]] | None = []
         size = 0
@@ -202,9 +208,20 @@ class KinesisStreamReader(DataSourceStreamReader, SupportsTriggerAvailableNow):
             end = SHARD_END
         elif progress.last_sequence_number is not None:
             end = progress.last_sequence_number
+        behind = progress.millis_behind_latest
         if records is None:
-            return end, None
-        return end, records_batch(records, shard_id, self.settings.stream)
+            return end, None, behind
+        return end, records_batch(records, shard_id, self.settings.stream), behind
+
+    def reportLatestOffset(self) -> dict[str, Any] | None:
+        """How far the batch's end is behind the tip of the stream, for the query's progress
+        (``sources[].latestOffset``): the largest and each open shard's MillisBehindLatest."""
+        if not self._millis_behind:
+            return None
+        return {
+            "millisBehindLatest": max(self._millis_behind.values()),
+            "millisBehindLatestByShard": dict(sorted(self._millis_behind.items())),
+        }
 
     def partitions(self, start: dict[str, Any], end: dict[str, Any]) -> list[ShardRange]:
         before: Mapping[str, str] = start[SHARDS_KEY]
