@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -121,9 +122,19 @@ def screen_lines(output: str) -> list[str]:
     return [part for line in text.split("\n") for part in line.split("\r")]
 
 
+#: A JVM deserialization error as a task's root cause: seen once in many full-suite runs on a
+#: loaded machine, where Spark failed the UDF's task before the UDF ran (the run log then holds
+#: no Python traceback). It is Spark's, not the terminal's; the run is repeated once for it.
+SPARK_TASK_DESERIALIZATION = re.compile(r"java\.io\.(OptionalDataException|StreamCorruptedException)")
+
+
 def test_run_in_an_80_column_terminal(tmp_path: Path) -> None:
     pipeline = write_pipeline(tmp_path, failing=True)
     code, output = run_in_terminal(run_args(tmp_path, pipeline, "tty-1"), tmp_path)
+    if code == 1 and SPARK_TASK_DESERIALIZATION.search(output):
+        for stale in (tmp_path / "state").iterdir():
+            shutil.rmtree(stale)
+        code, output = run_in_terminal(run_args(tmp_path, pipeline, "tty-1"), tmp_path)
     lines = screen_lines(output)
     assert code == 1, output
     too_wide = [line for line in lines if len(line) > 80]
