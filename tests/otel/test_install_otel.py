@@ -6,9 +6,9 @@ as it does without the plugin.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import json
 import pytest
 
 from tests.install_venv import assert_family_alone, fresh_venv, run, tauro
@@ -46,9 +46,8 @@ def test_otel_plugin_alone_loads_and_a_run_finishes_without_an_sdk(venv: Path, t
         "    streaming: {trigger: {type: available_now}}\n"
     )
     context = tmp_path / "context.yaml"
-    context.write_text(
-        f"spark: {{master: 'local[1]', conf: {{spark.ui.enabled: false}}}}\nbase_dir: '{tmp_path / 'state'}'\n"
-    )
+    spark = "spark: {master: 'local[1]', conf: {spark.ui.enabled: false}}"
+    context.write_text(f"{spark}\nbase_dir: '{tmp_path / 'state'}'\n")
     result = tauro(venv, "run", pipeline, "--context", context, "--import", sink)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     batches = [json.loads(line) for line in out.read_text().splitlines()]

@@ -55,6 +55,9 @@ def test_lag_becomes_gauges_per_source() -> None:
 def test_a_python_source_reports_its_lag_in_latest_offset() -> None:
     # Python data sources have no metrics: the kinesis source puts MillisBehindLatest in the
     # offset it reports as latest (Spark gives it as JSON text).
-    kinesis = {"description": "kinesis", "latestOffset": '{"millisBehindLatest": 2500, "millisBehindLatestByShard": {"s-0": 2500}}',
-               "endOffset": '{"startingPosition": "TRIM_HORIZON", "shards": {"s-0": "495"}, "v": 1}'}  # fmt: skip
+    kinesis = {
+        "description": "kinesis",
+        "latestOffset": '{"millisBehindLatest": 2500, "millisBehindLatestByShard": {"s-0": 2500}}',
+        "endOffset": '{"startingPosition": "TRIM_HORIZON", "shards": {"s-0": "495"}, "v": 1}',
+    }
     assert event(kinesis).source_lags() == (SourceLag(source="kinesis", millis_behind=2500.0),)

@@ -126,7 +126,8 @@ class SourceLag:
     ``offsets_behind``: records not yet read (Kafka: the source's ``maxOffsetsBehindLatest``
     metric, else its ``latestOffset`` minus ``endOffset`` summed over partitions);
     ``millis_behind``: milliseconds behind the tip (a Kinesis source reporting
-    ``MillisBehindLatest`` in its metrics or its ``latestOffset``). ``None`` when the source does not report it.
+    ``MillisBehindLatest`` in its metrics or its ``latestOffset``). ``None`` when the source
+    does not report it.
     """
 
     source: str

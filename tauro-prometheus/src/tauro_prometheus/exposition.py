@@ -49,5 +49,6 @@ class TextRenderer:
             documentation = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
             append(f"# HELP {name} {documentation}\n# TYPE {name} {metric.type}\n")
             for sample in metric.samples:
-                append(f"{sample.name}{self._label_text(sample.labels)} {floatToGoString(sample.value)}\n")
+                value = floatToGoString(sample.value)  # type: ignore[no-untyped-call]
+                append(f"{sample.name}{self._label_text(sample.labels)} {value}\n")
         return "".join(out).encode("utf-8")
