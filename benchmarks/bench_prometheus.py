@@ -94,6 +94,7 @@ def metrics_overhead(ctx: Any, pairs: int = 7, window: float = 20.0, scrape_ever
                 if enabled:
                     plugins.unregister("prometheus")
         from prometheus_client import generate_latest
+
         from tauro_prometheus.exposition import TextRenderer
 
         renderer = TextRenderer()

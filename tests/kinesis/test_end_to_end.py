@@ -133,7 +133,12 @@ def test_progress_reports_how_far_each_batch_is_behind_the_tip(context: Any, kin
     # reports the real distance. What it says reaches the progress and the event unchanged.
     assert latest == {"millisBehindLatest": 0, "millisBehindLatestByShard": {"shardId-000000000000": 0}}
     event = QueryProgressEvent(
-        query_id="q", run_id=None, query_name="kinesis__lagging", timestamp=0.0, progress=reading[0], input_rows=5
+        query_id="q",
+        run_id=None,
+        query_name="kinesis__lagging",
+        timestamp=0.0,
+        progress=reading[0],
+        input_rows=5,
     )
     (lag,) = event.source_lags()
     assert lag.millis_behind == latest["millisBehindLatest"]

@@ -24,7 +24,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Scrapes are not logged."""
 
 
