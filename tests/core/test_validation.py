@@ -448,3 +448,24 @@ def hookimpl_marker() -> Any:
     from tauro import hookimpl
 
     return hookimpl
+
+
+def test_streaming_options_that_have_a_field_of_their_own_are_refused(
+    validator: StreamingValidator,
+) -> None:
+    config = node(
+        streaming={
+            "options": {
+                "checkpointLocation": "/data/cp",
+                "queryName": "q",
+                "asyncProgressTrackingEnabled": True,
+            }
+        }
+    )
+    with pytest.raises(StreamingValidationError) as info:
+        validator.validate_streaming_node_config(config)
+    assert fields(info.value) == ["streaming.options.checkpointLocation", "streaming.options.queryName"]
+    assert "set streaming.checkpoint_location instead" in str(info.value)
+    validator.validate_streaming_node_config(
+        node(streaming={"options": {"asyncProgressTrackingEnabled": True}})
+    )

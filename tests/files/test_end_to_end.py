@@ -251,3 +251,44 @@ def test_avro_without_the_package_is_a_preflight_error(context: Any, monkeypatch
     with pytest.raises(StreamingValidationError, match="spark-avro_2.13:4.2.0") as info:
         spark_checks.require_format_available(context.spark, "avro")
     assert info.value.field == "options.format"
+
+
+def _codecs(out: Path) -> set[str]:
+    """The compression of each parquet file written: ``part-...c000.<codec>.parquet``."""
+    return {p.name.split(".")[-2] for p in out.rglob("*.parquet")}
+
+
+def test_streaming_options_are_set_on_the_query_and_the_outputs_own_win(context: Any, tmp_path: Path) -> None:
+    json_lines(tmp_path / "in" / "a.json", [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}])
+    query_level = {"compression": "gzip"}
+
+    node = file_node(
+        "so", tmp_path / "in", "json", schema=SCHEMA, output=file_output(tmp_path / "gz", "parquet")
+    )
+    node["streaming"]["options"] = query_level
+    run_node(context, node)
+    assert _codecs(tmp_path / "gz") == {"gz"}
+    assert context.spark.read.parquet(str(tmp_path / "gz")).count() == 2
+
+    output = file_output(tmp_path / "zstd", "parquet", options={"compression": "zstd"})
+    node = file_node("so_out", tmp_path / "in", "json", schema=SCHEMA, output=output)
+    node["streaming"]["options"] = query_level
+    run_node(context, node)
+    assert _codecs(tmp_path / "zstd") == {"zstd"}
+
+    # A node whose rows are written per batch (dead letters) keeps the query options on its
+    # query: the batch writes get the output's options only.
+    json_lines(tmp_path / "text" / "a.json", ['{"id": 1, "name": "a"}', "not json"])
+    node = file_node(
+        "so_batches",
+        tmp_path / "text",
+        "text",
+        parse_json=True,
+        json_schema="id BIGINT, name STRING",
+        dead_letter=file_output(tmp_path / "dead", "json"),
+        output=file_output(tmp_path / "batches", "parquet"),
+    )
+    node["streaming"]["options"] = query_level
+    run_node(context, node)
+    assert _codecs(tmp_path / "batches") == {"snappy"}
+    assert context.spark.read.parquet(str(tmp_path / "batches")).count() == 1

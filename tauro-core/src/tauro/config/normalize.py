@@ -165,7 +165,32 @@ def normalize_node(node: NodeConfig, path: str = "") -> tuple[dict[str, Any], li
         streaming.options, frozenset(), f"{prefix}streaming.options"
     )
     problems.extend(stream_option_problems)
+    problems.extend(_query_option_clashes(streaming.options, f"{prefix}streaming.options"))
     return normalized, problems
+
+
+#: Query options that have a field of their own (``streaming.options`` are set on the query's
+#: ``DataStreamWriter``, where these would fight the field or the keyword core passes).
+_QUERY_OPTION_FIELDS = {
+    "checkpointLocation": "streaming.checkpoint_location",
+    "checkpoint_location": "streaming.checkpoint_location",
+    "queryName": "streaming.query_name",
+    "query_name": "streaming.query_name",
+    "outputMode": "streaming.output_mode",
+    "output_mode": "streaming.output_mode",
+    "trigger": "streaming.trigger",
+    "path": "output.path",
+    "table_name": "output.table_name",
+    "partition_by": "output.partition_by",
+}
+
+
+def _query_option_clashes(options: Mapping[str, Any], path: str) -> list[Problem]:
+    return [
+        (f"{path}.{key}", f"has a field of its own: set {_QUERY_OPTION_FIELDS[key]} instead")
+        for key in options
+        if key in _QUERY_OPTION_FIELDS
+    ]
 
 
 def freeze(value: Any) -> Any:

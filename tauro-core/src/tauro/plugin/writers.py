@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
 
-#: Keywords core passes to ``write`` beside the output's options.
-RESERVED_KEYWORDS = ("trigger", "output_mode", "checkpoint_location", "query_name")
+#: Keywords core passes to ``write`` beside the output's options. ``query_options`` (the
+#: node's ``streaming.options``, a dict) is passed only when the node sets some.
+RESERVED_KEYWORDS = ("trigger", "output_mode", "checkpoint_location", "query_name", "query_options")
 
 
 def apply_trigger(writer: DataStreamWriter, trigger: Mapping[str, Any] | None) -> DataStreamWriter:
@@ -103,8 +104,13 @@ class BaseStreamingWriter:
         output_mode = options.pop("output_mode", None)
         checkpoint = options.pop("checkpoint_location", None)
         query_name = options.pop("query_name", None)
+        query_options = options.pop("query_options", None)
         start_options = {k: options.get(k) for k in ("path", "table_name")}
-        writer = self.configure(df.writeStream, **options)
+        writer = df.writeStream
+        if query_options:
+            # Set first, so the output's own options win on the same key.
+            writer = writer.options(**query_options)
+        writer = self.configure(writer, **options)
         writer = apply_trigger(writer, trigger)
         if output_mode:
             writer = writer.outputMode(output_mode)

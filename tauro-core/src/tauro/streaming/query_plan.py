@@ -41,7 +41,8 @@ class QueryPlan:
     writer_options: dict[str, Any]
     #: The dead-letter writer's options, or None for a node without ``input.dead_letter``.
     dead_letter_options: dict[str, Any] | None
-    #: ``trigger``, ``output_mode``, ``checkpoint_location`` and ``query_name`` for ``write``.
+    #: ``trigger``, ``output_mode``, ``checkpoint_location``, ``query_name`` and, when the node
+    #: sets ``streaming.options``, ``query_options`` for ``write``.
     reserved: dict[str, Any]
     bounded: bool
     #: A real-time query's batch length (its trigger interval) in seconds; None in micro-batch
@@ -91,6 +92,8 @@ def plan_query(
             "output_mode": streaming["output_mode"],
             "checkpoint_location": checkpoint,
             "query_name": query_name,
+            # Only when set, so a writer that overrides ``write`` never sees an unknown keyword.
+            **({"query_options": dict(streaming["options"])} if streaming.get("options") else {}),
         },
         bounded=streaming["trigger"].get("type") in BOUNDED_TRIGGERS,
         real_time_seconds=_real_time_seconds(streaming["trigger"]),
