@@ -82,13 +82,22 @@ def test_medallion_demo_over_connect(connect_server: ConnectServer, tmp_path: Pa
     # silver's filter transform stands in for the expectations that cannot run over Connect.
     assert result["connect"] is True
     assert result["status"] == "completed"
-    assert result["counts"] == {
+    counts = result["counts"]
+    assert {k: counts[k] for k in ("bronze", "silver", "gold")} == {
         "bronze": want["bronze"] + want["bronze_dead_letters"],
         "silver": want["silver"],
         "gold": want["gold"],
     }
     assert set(result["gold"]) == {"click", "view", "buy"}
     assert sum(result["gold"].values()) == want["silver"]
+    # The MERGE ran on the server without Tauro: one row per user, the newest by ts.
+    assert 0 < counts["latest_per_user"] <= want["latest_per_user"]
+    assert result["latest_is_newest_per_user"] is True
+    # Its last batch replayed after a lost commit: re-committed, and skipped by Delta.
+    assert result["replay_status"] == "completed", result["replay_error"]
+    assert result["recommitted"] is True
+    assert result["versions_after_replay"] == result["versions_before_replay"]
+    assert result["latest_unchanged"] is True
 
 
 def test_validation_refuses_what_cannot_run_over_connect(
@@ -97,14 +106,13 @@ def test_validation_refuses_what_cannot_run_over_connect(
 ) -> None:
     result = client(connect_server, "refusals", tmp_path)
     medallion = result["medallion"]
+    # The merge node (nodes[2]) runs over Connect; dead letters and expectations do not.
     assert set(medallion) == {
         "nodes[0].input.dead_letter",
         "nodes[1].input.dead_letter",
         "nodes[1].expectations",
-        "nodes[2].output.options.merge_keys",
     }
     assert "foreachBatch" in medallion["nodes[1].expectations"]
-    assert "Delta MERGE" in medallion["nodes[2].output.options.merge_keys"]
     assert list(result["memory_in"]) == ["nodes[0].input.format"]
     assert "Python data source" in result["memory_in"]["nodes[0].input.format"]
     assert result["queries_started"] == 0  # refused before anything started

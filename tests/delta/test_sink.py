@@ -133,10 +133,17 @@ def test_merge_upserts_and_sequence_by_keeps_the_newest(context: Any, tmp_path: 
     assert rows(spark, table) == [(1, "a3", 3.0, 3), (2, "b5", 5.0, 5)]
 
 
-def test_replayed_merge_batch_is_skipped(context: Any, tmp_path: Path) -> None:
-    """The MERGE carries txnAppId/txnVersion: running one batch id twice commits once."""
+def _merge_functions() -> list[Any]:
     from tauro_delta.merge import merge_batch
+    from tauro_delta.sql_merge import merge_batch_sql
 
+    # The DeltaTable merge of classic sessions and the SQL one sent to Spark Connect servers.
+    return [pytest.param(merge_batch, id="delta_table"), pytest.param(merge_batch_sql, id="sql")]
+
+
+@pytest.mark.parametrize("merge_batch", _merge_functions())
+def test_replayed_merge_batch_is_skipped(context: Any, tmp_path: Path, merge_batch: Any) -> None:
+    """The MERGE carries txnAppId/txnVersion: running one batch id twice commits once."""
     spark = context.spark
     table = tmp_path / "idem"
     spark.createDataFrame([(1, 10)], "id BIGINT, total BIGINT").write.format("delta").save(str(table))
@@ -237,3 +244,29 @@ def test_write_batch_appends_dead_letters_once_per_batch(context: Any, tmp_path:
     assert all(r["error"] for r in dead)
     # One append per batch into each table, each carrying the query's transaction id.
     assert [h["operation"] for h in history(spark, bad)] == ["WRITE"]
+
+
+@pytest.mark.parametrize("merge_batch", _merge_functions())
+def test_both_merges_apply_changes_newest_first_and_add_new_columns(
+    context: Any, tmp_path: Path, merge_batch: Any
+) -> None:
+    spark = context.spark
+    table = str(tmp_path / "target")
+    spark.createDataFrame(
+        [(1, "a", 5), (2, "b", 1), (3, "c", 1)], "id BIGINT, name STRING, seq BIGINT"
+    ).write.format("delta").save(table)
+    changes = spark.createDataFrame(
+        [
+            (1, "older", 4, None, "update_postimage", 7),  # older than the target row: ignored
+            (2, "b2", 2, "x", "update_preimage", 7),  # pre-images are never applied
+            (2, "b3", 3, "y", "update_postimage", 8),  # the newest change of id 2 wins
+            (2, "b2", 2, "x", "update_postimage", 7),
+            (3, "c", 9, None, "delete", 8),
+            (4, "d", 1, "z", "insert", 8),
+            (5, "gone", 1, None, "delete", 8),  # deleting what is not there inserts nothing
+        ],
+        "id BIGINT, name STRING, seq BIGINT, tag STRING, _change_type STRING, _commit_version BIGINT",
+    )
+    merge_batch(changes, 0, table, ["id"], ["seq"], True, "query-b")
+    assert rows(spark, table) == [(1, "a", 5, None), (2, "b3", 3, "y"), (4, "d", 1, "z")]
+    assert "_change_type" not in spark.read.format("delta").load(table).columns

@@ -19,35 +19,18 @@ from typing import TYPE_CHECKING
 from loguru import logger
 
 from tauro_delta.options import CDF_COLUMNS, CHANGE_TYPE, COMMIT_VERSION
+from tauro_delta.sql_merge import TXN_APP_ID, TXN_VERSION, latest_per_key
+from tauro_delta.sql_merge import quote_column as _col
+from tauro_delta.sql_merge import quote_path as quoted
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-TXN_APP_ID = "spark.databricks.delta.write.txnAppId"
-TXN_VERSION = "spark.databricks.delta.write.txnVersion"
-
-
-def _col(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def latest_per_key(df: DataFrame, keys: Sequence[str], order: Sequence[str]) -> DataFrame:
-    """One row per key: the greatest by ``order`` (nulls last); any one when order is empty."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    ordering = [F.col(c).desc_nulls_last() for c in order] or [F.lit(1)]
-    window = Window.partitionBy(*[F.col(k) for k in keys]).orderBy(*ordering)
-    ranked = df.withColumn("__tauro_rank", F.row_number().over(window))
-    return ranked.where(F.col("__tauro_rank") == 1).drop("__tauro_rank")
 
 
 def add_missing_columns(spark: SparkSession, path: str, source: DataFrame) -> None:
     """Schema evolution for merges (mergeSchema): new source columns are added to the table.
     Adding columns is idempotent, so a replayed batch finds them there and adds nothing."""
     from delta.tables import DeltaTable
-
-    from tauro_delta.tables import quoted
 
     target = {f.name.lower() for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
     new = [f for f in source.schema.fields if f.name.lower() not in target]

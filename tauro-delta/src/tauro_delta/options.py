@@ -108,11 +108,3 @@ def split_sink_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict
         elif value is not None:
             spark[name] = value
     return tauro, properties, spark
-
-
-#: Why a Delta MERGE cannot run on a Spark Connect server.
-MERGE_OVER_CONNECT = (
-    "a Delta MERGE per batch runs as a foreachBatch function on the Spark Connect server, whose "
-    "foreachBatch runner cannot import tauro-delta, and Delta's DeltaTable API needs Delta's "
-    "Connect server plugin; remove merge_keys (append) or run this node on a classic session"
-)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from tauro.plugin import BaseStreamingReader, StreamingValidationError
 from tauro_delta.option_schemas import CHANGE_FEED_SCHEMA, SOURCE_SCHEMA
 from tauro_delta.options import CDF_PROPERTY
+from tauro_delta.sql_merge import quote_path as quoted
 from tauro_delta.tables import (
     COMPONENT,
     has_change_data_feed,
     is_delta_table,
-    quoted,
     require_delta_session,
     table_location,
 )

@@ -15,6 +15,7 @@ from loguru import logger
 
 from tauro.plugin import StreamingValidationError, is_connect, jvm_of
 from tauro_delta.options import CATALOG, CATALOG_KEY, CDF_PROPERTY, DELTA_CLASS, EXTENSION, delta_package
+from tauro_delta.sql_merge import quote_path as quoted
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -44,11 +45,6 @@ def table_location(options: Mapping[str, Any], context: Any, spark: SparkSession
             "a Delta table needs 'path' or 'table_name'", field="path", component=COMPONENT
         )
     return f"{warehouse_of(context, spark).rstrip('/')}/{name}"
-
-
-def quoted(path: str) -> str:
-    """``delta.`<path>``` for SQL, backticks escaped."""
-    return "delta.`" + path.replace("`", "``") + "`"
 
 
 def require_delta_session(spark: SparkSession, field: str = "format") -> None:

@@ -9,15 +9,15 @@ from tauro.plugin import (
     BaseStreamingWriter,
     StreamingValidationError,
     current_query_id,
+    is_connect,
     is_true,
-    refuse_over_connect,
 )
+from tauro_delta import sql_merge
 from tauro_delta.merge import merge_batch
 from tauro_delta.option_schemas import SINK_SCHEMA
 from tauro_delta.options import (
     CDF_COLUMNS,
     MERGE_KEYS,
-    MERGE_OVER_CONNECT,
     SEQUENCE_BY,
     parse_columns,
     split_sink_options,
@@ -73,6 +73,7 @@ class DeltaStreamingWriter(BaseStreamingWriter):
     def __init__(self, context: Any) -> None:
         super().__init__(context)
         self._prepared_path: str | None = None
+        self._query_name: str | None = None
 
     def prepare_table(self, schema: StructType, options: Mapping[str, Any]) -> str:
         """Resolve the table and create it where it must exist before the first batch; check the
@@ -118,6 +119,7 @@ class DeltaStreamingWriter(BaseStreamingWriter):
 
     def write(self, df: DataFrame, **options: Any) -> StreamingQuery:
         self.prepare_table(df.schema, options)
+        self._query_name = options.get("query_name")
         return super().write(df, **options)
 
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:
@@ -130,6 +132,11 @@ class DeltaStreamingWriter(BaseStreamingWriter):
             keys = parse_columns(tauro[MERGE_KEYS])
             sequence = parse_columns(tauro.get(SEQUENCE_BY, ""))
             merge_schema = is_true(spark_options, "mergeSchema")
+            if is_connect(self.spark):
+                # The server runs the function without Tauro: SQL only, sent with its code.
+                sql_merge.send_with_code()
+                function = sql_merge.upsert_function(path, keys, sequence, merge_schema, self._query_name)
+                return writer.foreachBatch(function)
 
             def upsert(batch: DataFrame, batch_id: int) -> None:
                 app_id = current_query_id(batch.sparkSession)
@@ -175,11 +182,5 @@ class DeltaStreamingWriter(BaseStreamingWriter):
             writer = writer.partitionBy(*partition_by)
         writer.save(path)
 
-    @classmethod
-    def connect_refusal(cls, options: Mapping[str, Any]) -> tuple[str, str] | None:
-        return (f"options.{MERGE_KEYS}", MERGE_OVER_CONNECT) if options.get(MERGE_KEYS) else None
-
     def preflight(self, spark: SparkSession, **options: Any) -> None:
-        if options.get(MERGE_KEYS):
-            refuse_over_connect(spark, f"options.{MERGE_KEYS}", MERGE_OVER_CONNECT, component=COMPONENT)
         require_delta_session(spark)
