@@ -1,10 +1,12 @@
 """Kinesis: records per second through Tauro's kinesis source (kinesis -> noop, available_now)
 against a plain boto3 consumer loop reading the same stream from the same emulator
-(kinesis-mock on 127.0.0.1, started here, or KINESIS_ENDPOINT_URL). Alternating runs.
+(kinesis-mock on 127.0.0.1, started here, or KINESIS_ENDPOINT_URL; ``--emulator moto`` starts
+moto's server in its own process instead). Alternating runs.
 
     python benchmarks/bench_kinesis.py                       # 7 pairs, 20,000 records, 4 shards
     python benchmarks/bench_kinesis.py --pairs 3 --records 5000
     python benchmarks/bench_kinesis.py --records 100000 --shards 1,2,4   # one stream per count
+    python benchmarks/bench_kinesis.py --emulator moto --records 100000 --pairs 3
     KINESIS_ENDPOINT_URL=http://127.0.0.1:4567 python benchmarks/bench_kinesis.py --fill-only \
         --records 100000 --shards 4          # prints the stream's name; then --stream NAME reuses it
 
@@ -18,10 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +34,32 @@ from common import report, timed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.kinesis.emulators
 
-from tests.kinesis.emulators import client, connection_options, create_stream, kinesis_mock
+from tests.kinesis.emulators import (
+    client,
+    connection_options,
+    create_stream,
+    free_port,
+    kinesis_mock,
+    wait_ready,
+)
+
+
+@contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's server in a process of its own (in this one it would share the GIL with the loop)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(endpoint, process)
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(15)
 
 
 def context(base: Path) -> Any:
@@ -84,23 +114,28 @@ def main() -> None:
     parser.add_argument("--shards", default="4", help="shards of the stream, or a list: 1,2,4 (default 4)")
     parser.add_argument("--stream", help="read this stream of --records records instead of filling one")
     parser.add_argument("--fill-only", action="store_true", help="fill the streams, print their names, stop")
+    parser.add_argument(
+        "--emulator", choices=("kinesis-mock", "moto"), default="kinesis-mock", help="(default kinesis-mock)"
+    )
     args = parser.parse_args()
-    with kinesis_mock() as endpoint:
+    with kinesis_mock() if args.emulator == "kinesis-mock" else moto_process() as endpoint:
         for shards in (int(n) for n in str(args.shards).split(",")):
             stream = args.stream or filled_stream(endpoint, args.records, shards)
             if not args.fill_only:
-                measure(endpoint, stream, args.pairs, args.records)
+                measure(endpoint, stream, args.pairs, args.records, args.emulator)
 
 
 def filled_stream(endpoint: str, records: int, shards: int) -> str:
     stream = create_stream(endpoint, shards)
     started = time.perf_counter()
     fill(endpoint, stream, records)
-    print(f"filled {stream}: {records:,} records, {shards} shard(s), in {time.perf_counter() - started:.1f} s")
+    print(
+        f"filled {stream}: {records:,} records, {shards} shard(s), in {time.perf_counter() - started:.1f} s"
+    )
     return stream
 
 
-def measure(endpoint: str, stream: str, pairs: int, records: int) -> None:
+def measure(endpoint: str, stream: str, pairs: int, records: int, emulator: str) -> None:
     from tauro.streaming.query_manager import StreamingQueryManager
 
     shards = len(client(endpoint).list_shards(StreamName=stream)["Shards"])
@@ -150,7 +185,7 @@ def measure(endpoint: str, stream: str, pairs: int, records: int) -> None:
                 f"(min {min(rates):,.0f}, max {max(rates):,.0f}, n={len(rates)})"
             )
         ratios = [b / t for t, b in zip(tauro_times, boto3_times)]
-        report(f"throughput Tauro/boto3, {records} records, {shards} shards, kinesis-mock", ratios)
+        report(f"throughput Tauro/boto3, {records} records, {shards} shards, {emulator}", ratios)
         durations: Counter[str] = Counter()
         for progress in runs["progress"]:
             durations.update(progress["durationMs"])
