@@ -111,7 +111,9 @@ def create_topics(bootstrap: str, *topics: str) -> None:
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(t, num_partitions=PARTITIONS, replication_factor=1) for t in topics])
+    futures = admin.create_topics(
+        [NewTopic(t, num_partitions=PARTITIONS, replication_factor=1) for t in topics]
+    )
     for future in futures.values():
         future.result(30)
 
@@ -123,7 +125,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each side per rate and mode (default 3)")
     parser.add_argument("--warmup", type=float, default=8.0, help="seconds left out first (default 8)")
     parser.add_argument("--measure", type=float, default=15.0, help="seconds measured (default 15)")
-    parser.add_argument("--rt-interval", default="1 minute", help="real-time batch interval (default 1 minute)")
+    parser.add_argument(
+        "--rt-interval", default="1 minute", help="real-time batch interval (default 1 minute)"
+    )
     args = parser.parse_args()
 
     from pyspark.sql import DataFrame
@@ -207,8 +211,10 @@ def main() -> None:
                     .outputMode(output_mode)
                 )
                 interval = spark_interval(trigger["interval"])
-                writer = writer.trigger(realTime=interval) if mode == "real_time" else writer.trigger(
-                    processingTime=interval
+                writer = (
+                    writer.trigger(realTime=interval)
+                    if mode == "real_time"
+                    else writer.trigger(processingTime=interval)
                 )
                 query = writer.start()
                 return query, lambda q: q.stop()
@@ -249,7 +255,9 @@ def main() -> None:
                             runs[side].append(run)
                             print(f"{rate:>6} msg/s {mode:<11} {side:<5} {run.line()}", flush=True)
                     for p in (50, 99):
-                        ratios = [t.percentile(p) / r.percentile(p) for t, r in zip(runs["tauro"], runs["raw"])]
+                        ratios = [
+                            t.percentile(p) / r.percentile(p) for t, r in zip(runs["tauro"], runs["raw"])
+                        ]
                         summary.append(
                             f"{rate} msg/s {mode}: p{p} Tauro/raw median {statistics.median(ratios):.3f} "
                             f"(min {min(ratios):.3f}, max {max(ratios):.3f}, n={len(ratios)})"

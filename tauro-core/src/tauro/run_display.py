@@ -92,8 +92,7 @@ def render_status(status: Mapping[str, Any], width: int = 80) -> str:
     fixed = sum(w + 2 for w in widths)
     node_width = max(min(max(len("node"), *(len(n) for n in nodes)), width - fixed), _MIN_NODE_WIDTH)
     title = "node".ljust(node_width) + "".join(
-        f"  {t:<{w}}" if t == "state" else f"  {t:>{w}}"
-        for (t, _), w in zip(columns, widths, strict=True)
+        f"  {t:<{w}}" if t == "state" else f"  {t:>{w}}" for (t, _), w in zip(columns, widths, strict=True)
     )
     lines.append(_clip(title, width))
     for index, name in enumerate(nodes):
