@@ -180,3 +180,34 @@ def test_fail_names_the_expectation_batch_and_a_redacted_sample(context: Any, tm
     assert failure.context["node_name"] == "strict"
     assert out.rows() == []  # nothing of the failed batch was written
     assert managed.info()["expectations"]["batches"] == 0
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        pytest.param(lambda df, batch_id: None, id="never_reads_the_batch"),
+        pytest.param(lambda df, batch_id: df.limit(1).collect(), id="reads_one_row"),
+    ],
+)
+def test_counts_are_exact_whatever_the_output_reads(context: Any, tmp_path: Path, function: Any) -> None:
+    """Counts come from the output's write when it reads the whole batch; a function that reads
+    none or part of it gets them from an aggregation instead."""
+    from tauro.streaming import TransformationRegistry
+
+    TransformationRegistry.register("exp_partial_reader", function)
+    spool = spool_with(tmp_path / "spool", BATCH_0, BATCH_1)
+    output = {"format": "foreach_batch", "options": {"function": "exp_partial_reader"}}
+    node = checked_node(
+        "partial",
+        spool.path,
+        output,
+        [
+            {"name": "positive", "expr": "amount > 0", "action": "drop"},
+            {"name": "has_user", "expr": "user_id IS NOT NULL", "action": "warn"},
+        ],
+    )
+    manager = StreamingQueryManager(context)
+    run(manager, node)
+    totals = manager.list_queries()[0]["expectations"]
+    assert (totals["rows"], totals["kept"], totals["dropped"]) == (7, 4, 3)
+    assert totals["expectations"]["has_user"] == {"action": "warn", "passed": 5, "failed": 2}

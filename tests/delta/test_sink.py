@@ -133,15 +133,6 @@ def test_merge_upserts_and_sequence_by_keeps_the_newest(context: Any, tmp_path: 
     assert rows(spark, table) == [(1, "a3", 3.0, 3), (2, "b5", 5.0, 5)]
 
 
-def _merge_functions() -> list[Any]:
-    from tauro_delta.merge import merge_batch
-    from tauro_delta.sql_merge import merge_batch_sql
-
-    # The DeltaTable merge of classic sessions and the SQL one sent to Spark Connect servers.
-    return [pytest.param(merge_batch, id="delta_table"), pytest.param(merge_batch_sql, id="sql")]
-
-
-@pytest.mark.parametrize("merge_batch", _merge_functions())
 def test_replayed_merge_batch_is_skipped(context: Any, tmp_path: Path, merge_batch: Any) -> None:
     """The MERGE carries txnAppId/txnVersion: running one batch id twice commits once."""
     spark = context.spark
@@ -246,10 +237,9 @@ def test_write_batch_appends_dead_letters_once_per_batch(context: Any, tmp_path:
     assert [h["operation"] for h in history(spark, bad)] == ["WRITE"]
 
 
-@pytest.mark.parametrize("merge_batch", _merge_functions())
-def test_both_merges_apply_changes_newest_first_and_add_new_columns(
-    context: Any, tmp_path: Path, merge_batch: Any
-) -> None:
+def test_change_rows_apply_newest_first_and_new_columns_are_added(context: Any, tmp_path: Path) -> None:
+    from tauro_delta.merge import merge_batch
+
     spark = context.spark
     table = str(tmp_path / "target")
     spark.createDataFrame(

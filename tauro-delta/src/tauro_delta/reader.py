@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tauro.plugin import BaseStreamingReader, StreamingValidationError
+from tauro_delta.merge import quote_path as quoted
 from tauro_delta.option_schemas import CHANGE_FEED_SCHEMA, SOURCE_SCHEMA
 from tauro_delta.options import CDF_PROPERTY
-from tauro_delta.sql_merge import quote_path as quoted
 from tauro_delta.tables import (
     COMPONENT,
     has_change_data_feed,

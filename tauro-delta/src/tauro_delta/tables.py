@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from loguru import logger
 
 from tauro.plugin import StreamingValidationError, is_connect, jvm_of
+from tauro_delta.merge import quote_path as quoted
 from tauro_delta.options import CATALOG, CATALOG_KEY, CDF_PROPERTY, DELTA_CLASS, EXTENSION, delta_package
-from tauro_delta.sql_merge import quote_path as quoted
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -12,8 +12,7 @@ from tauro.plugin import (
     is_connect,
     is_true,
 )
-from tauro_delta import sql_merge
-from tauro_delta.merge import merge_batch
+from tauro_delta.merge import merge_batch, send_with_code, upsert_function
 from tauro_delta.option_schemas import SINK_SCHEMA
 from tauro_delta.options import (
     CDF_COLUMNS,
@@ -134,8 +133,8 @@ class DeltaStreamingWriter(BaseStreamingWriter):
             merge_schema = is_true(spark_options, "mergeSchema")
             if is_connect(self.spark):
                 # The server runs the function without Tauro: SQL only, sent with its code.
-                sql_merge.send_with_code()
-                function = sql_merge.upsert_function(path, keys, sequence, merge_schema, self._query_name)
+                send_with_code()
+                function = upsert_function(path, keys, sequence, merge_schema, self._query_name)
                 return writer.foreachBatch(function)
 
             def upsert(batch: DataFrame, batch_id: int) -> None:
@@ -147,6 +146,10 @@ class DeltaStreamingWriter(BaseStreamingWriter):
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         return writer.options(**{k: str(v) for k, v in spark_options.items()})
+
+    def reads_whole_batch(self, **options: Any) -> bool:
+        # An append is one save; a MERGE's first read of its source is Delta's business.
+        return not options.get(MERGE_KEYS)
 
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         """One batch (dead letters; the output of a node with dead letters): appended, or

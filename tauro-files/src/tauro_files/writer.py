@@ -54,6 +54,9 @@ class FileStreamWriter(BaseStreamingWriter):
             writer = writer.partitionBy(*partition_by)
         return writer.options(**spark_options)
 
+    def reads_whole_batch(self, **options: Any) -> bool:
+        return True  # one save
+
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         path = str(options.pop("path"))
         partition_by = options.pop("partition_by", None)

@@ -53,6 +53,9 @@ class KafkaStreamingWriter(BaseStreamingWriter):
         _, spark_options = split_options(options)
         return writer.format("kafka").options(**spark_options)
 
+    def reads_whole_batch(self, **options: Any) -> bool:
+        return True  # one save
+
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         for ignored in ("path", "table_name", "partition_by"):
             options.pop(ignored, None)

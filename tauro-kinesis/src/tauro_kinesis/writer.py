@@ -93,6 +93,9 @@ class KinesisStreamingWriter(BaseStreamingWriter):
     def configure(self, writer: DataStreamWriter, **options: Any) -> DataStreamWriter:
         return writer.format(FORMAT).options(**_sink_options(options))
 
+    def reads_whole_batch(self, **options: Any) -> bool:
+        return True  # one save
+
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         from tauro_kinesis.registration import register_kinesis_source
 

@@ -59,6 +59,9 @@ class NoopStreamingWriter(BaseStreamingWriter):
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         df.foreach(lambda _: None)
 
+    def reads_whole_batch(self, **options: Any) -> bool:
+        return True
+
 
 class MemoryBatchStore:
     """Driver-side store of rows written with ``write_batch`` to the memory sink.
@@ -106,6 +109,9 @@ class MemoryStreamingWriter(BaseStreamingWriter):
             ),
         }
     )
+
+    def reads_whole_batch(self, **options: Any) -> bool:
+        return True  # one collect
 
     def write_batch(self, df: DataFrame, batch_id: int, **options: Any) -> None:
         table = options.get("table_name") or options.get("queryName") or "dead_letters"

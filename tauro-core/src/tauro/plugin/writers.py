@@ -129,6 +129,13 @@ class BaseStreamingWriter:
             field="format",
         )
 
+    def reads_whole_batch(self, **options: Any) -> bool:
+        """Whether ``write_batch`` reads every row of its DataFrame in its first action, as one
+        ``df.write...save()`` does. Core then takes a checked node's counts from that read as
+        they are; otherwise (the default) it first checks them against the batch's row count.
+        Say True only when no option makes the write read part of the rows first."""
+        return False
+
     @classmethod
     def supports_write_batch(cls) -> bool:
         return cls.write_batch is not BaseStreamingWriter.write_batch

@@ -1,10 +1,11 @@
 """Nodes with expectations: one ``foreachBatch`` query that judges every batch before writing it.
 
 Per batch: the rows (parsed and transformed per batch when the node has parse dead letters,
-otherwise as the stream delivered them) are annotated and cached; one aggregation counts them;
-``fail`` and thresholds raise before anything is written, so the batch does not commit and a
-restart runs it again; then the kept rows go to the output and the quarantined rows, with the
-parse dead letters, to the dead-letter sink in one write. Both writes are keyed by the batch id
+otherwise as the stream delivered them) are annotated and cached. With ``fail`` or thresholds,
+one aggregation counts them and the verdict raises before anything is written, so the batch
+does not commit and a restart runs it again; without, the counts are observed on the output's
+write. The kept rows go to the output and the quarantined rows, with the parse dead letters,
+to the dead-letter sink in one write. Both writes are keyed by the batch id
 (``write_batch``), so a replayed batch lands once. The counts are recorded last.
 """
 
@@ -50,6 +51,7 @@ def checked_batches(
     keep = tuple(reader.parse_keep_columns(section["options"]))
     out_options = plan.writer_options
     dl_options = plan.dead_letter_options or {}
+    read_whole = writer.reads_whole_batch(**out_options)
 
     def process(batch: DataFrame, batch_id: int) -> None:
         cached: list[DataFrame] = []
@@ -63,15 +65,25 @@ def checked_batches(
             else:
                 rows = batch
             columns = rows.columns
-            annotated = checks.annotate(rows).persist()
-            cached.append(annotated)
-            counts = checks.counts(annotated, batch_id)
-            try:
-                checks.verdict(counts, annotated, columns)
-            except ExpectationFailedError as exc:
-                on_failure(exc)
-                raise
-            writer.write_batch(checks.kept(annotated, columns), batch_id, **out_options)
+            # The rows are cached, not their judgement: the checks are cheap to compute again
+            # in each read, and a cache one column wider per expectation costs more to build.
+            rows = rows.persist()
+            cached.append(rows)
+            annotated = checks.annotate(rows)
+            if checks.gates:
+                # fail and thresholds decide before anything is written.
+                counts = checks.counts(annotated, batch_id)
+                try:
+                    checks.verdict(counts, annotated, columns)
+                except ExpectationFailedError as exc:
+                    on_failure(exc)
+                    raise
+                writer.write_batch(checks.kept(annotated, columns), batch_id, **out_options)
+            else:
+                # Nothing to decide first: the output's write counts the rows as it reads them.
+                observed, observation = checks.observed(annotated, batch_id)
+                writer.write_batch(checks.kept(observed, columns), batch_id, **out_options)
+                counts = checks.counts_observed(observation, annotated, batch_id, read_whole=read_whole)
             if dl_writer is not None:
                 dead_letters = 0
                 aside: DataFrame | None = None
