@@ -1,7 +1,7 @@
 """Nodes with expectations: one ``foreachBatch`` query that judges every batch before writing it.
 
 Per batch: the rows (parsed and transformed per batch when the node has parse dead letters,
-otherwise as the stream delivered them) are annotated and cached. With ``fail`` or thresholds,
+otherwise as the stream delivered them) are cached. With ``fail`` or thresholds,
 one aggregation counts them and the verdict raises before anything is written, so the batch
 does not commit and a restart runs it again; without, the counts are observed on the output's
 write. The kept rows go to the output and the quarantined rows, with the parse dead letters,
@@ -65,25 +65,23 @@ def checked_batches(
             else:
                 rows = batch
             columns = rows.columns
-            # The rows are cached, not their judgement: the checks are cheap to compute again
-            # in each read, and a cache one column wider per expectation costs more to build.
+            # The checks are cheap to compute again in each read of the cached rows.
             rows = rows.persist()
             cached.append(rows)
-            annotated = checks.annotate(rows)
             if checks.gates:
                 # fail and thresholds decide before anything is written.
-                counts = checks.counts(annotated, batch_id)
+                counts = checks.counts(rows, batch_id)
                 try:
-                    checks.verdict(counts, annotated, columns)
+                    checks.verdict(counts, rows, columns)
                 except ExpectationFailedError as exc:
                     on_failure(exc)
                     raise
-                writer.write_batch(checks.kept(annotated, columns), batch_id, **out_options)
+                writer.write_batch(checks.kept(rows), batch_id, **out_options)
             else:
                 # Nothing to decide first: the output's write counts the rows as it reads them.
-                observed, observation = checks.observed(annotated, batch_id)
-                writer.write_batch(checks.kept(observed, columns), batch_id, **out_options)
-                counts = checks.counts_observed(observation, annotated, batch_id, read_whole=read_whole)
+                observed, observation = checks.observed(rows, batch_id)
+                writer.write_batch(checks.kept(observed), batch_id, **out_options)
+                counts = checks.counts_observed(observation, rows, batch_id, read_whole=read_whole)
             if dl_writer is not None:
                 dead_letters = 0
                 aside: DataFrame | None = None
@@ -93,7 +91,7 @@ def checked_batches(
                     aside = bad if dead_letters else None
                 if counts.quarantined:
                     layout = bad.schema if bad is not None else None
-                    quarantined = checks.quarantined(annotated, columns, layout, batch_id)
+                    quarantined = checks.quarantined(rows, columns, layout, batch_id)
                     aside = quarantined if aside is None else aside.unionByName(quarantined)
                 if aside is not None:
                     dl_writer.write_batch(aside, batch_id, **dl_options)

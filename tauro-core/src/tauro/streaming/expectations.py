@@ -1,13 +1,16 @@
-"""Expectations at run time: the columns that judge each row, the counts of a batch, and the
-verdict (``fail`` and thresholds) taken before the batch's output is written.
+"""Expectations at run time: the expressions that judge each row, the counts of a batch, and
+the verdict (``fail`` and thresholds) taken before the batch's output is written.
 
-Each row gets, next to its own columns, one boolean per expectation (a NULL result is a
-violation, as in SQL's ``WHERE``) and the strongest action among those it broke
-(fail > quarantine > drop > warn); the names it broke are spelled out only for the rows set
-aside. Every count of a batch comes at once from one set of aggregates: when the node has a
-``fail`` expectation or a threshold, as an aggregation run before anything is written (the
-verdict needs them); otherwise observed on the output's write, which reads the cached batch
-first, so checking costs no extra pass over it.
+Each row is judged by one boolean expression per expectation (a NULL result is a violation,
+as in SQL's ``WHERE``) and the strongest action among those it broke (fail > quarantine > drop
+> warn). They are computed where they are used (the filters, the counts, the reasons of the
+rows set aside) rather than added to the rows as columns, which keeps the batch's plan as lean
+as a hand-written filter; the names a row broke are spelled out only for the rows set aside.
+
+Every count of a batch comes at once from one set of aggregates: when the node has a ``fail``
+expectation or a threshold, as an aggregation run before anything is written (the verdict
+needs them); otherwise observed on the output's write, which reads the cached batch first, so
+checking costs no extra pass over it.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, Observation
     from pyspark.sql.types import StructType
 
-ACTION_COLUMN = "_tauro_action"
-_CHECK_PREFIX = "_tauro_ok_"
 #: An action's strength: the strongest among the expectations a row breaks decides its fate.
 STRENGTH = {action: index + 1 for index, action in enumerate(EXPECTATION_ACTIONS)}
 SAMPLE_ROWS = 3
@@ -121,41 +122,38 @@ class ExpectationSet:
         return any(e.action == "quarantine" for e in self.expectations)
 
     def _check(self, index: int) -> Column:
+        """Expectation ``index`` holds for the row (a NULL result does not)."""
+        checks: list[Column] = self._once("checks", self._conditions)
+        return checks[index]
+
+    def _conditions(self) -> list[Column]:
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
 
-        return F.col(f"{_CHECK_PREFIX}{index}")
+        return [F.coalesce(F.expr(e.expr), F.lit(False)) for e in self.expectations]
 
-    def annotate(self, df: DataFrame) -> DataFrame:
-        """``df`` with one boolean per expectation and the strongest action broken (0: none).
+    def _strongest(self) -> Column:
+        """The strongest action the row broke (0: none)."""
+        strongest: Column = self._once("strongest", self._strongest_action)
+        return strongest
 
-        The names a row broke are computed only for the rows set aside (``broken_names``): the
-        annotated batch is cached, and a string array on every row would widen it for nothing.
-        """
-        return df.select("*", *self._once("annotations", self._annotations))
-
-    def _annotations(self) -> list[Column]:
-        """The check columns and the strongest action, in one projection (the action repeats
-        the checks' expressions, which Spark evaluates once)."""
+    def _strongest_action(self) -> Column:
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
 
-        conditions = [F.coalesce(F.expr(e.expr), F.lit(False)) for e in self.expectations]
-        checks = [c.alias(f"{_CHECK_PREFIX}{i}") for i, c in enumerate(conditions)]
         strengths = [
-            F.when(~c, F.lit(STRENGTH[e.action])).otherwise(F.lit(0))
-            for c, e in zip(conditions, self.expectations, strict=True)
+            F.when(~self._check(i), F.lit(STRENGTH[e.action])).otherwise(F.lit(0))
+            for i, e in enumerate(self.expectations)
         ]
-        strongest = F.greatest(*strengths, F.lit(0)) if strengths else F.lit(0)
-        return [*checks, strongest.alias(ACTION_COLUMN)]
+        return F.greatest(*strengths, F.lit(0)) if strengths else F.lit(0)
 
     def broken_names(self) -> Column:
-        """The names of the expectations an annotated row broke, comma-separated."""
+        """The names of the expectations a row broke, comma-separated."""
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
 
         names = [F.when(~self._check(i), F.lit(e.name)) for i, e in enumerate(self.expectations)]
         return F.array_join(F.array_compact(F.array(*names)), ", ")
 
     def count_columns(self) -> list[Column]:
-        """Aggregates of an annotated batch: rows, each expectation's failures, each fate."""
+        """Aggregates of a batch: rows, each expectation's failures, each fate."""
         columns: list[Column] = self._once("counts", self._count_columns)
         return columns
 
@@ -165,7 +163,7 @@ class ExpectationSet:
         def rows_where(condition: Column) -> Column:
             return F.coalesce(F.sum(F.when(condition, F.lit(1)).otherwise(F.lit(0))), F.lit(0))
 
-        action = F.col(ACTION_COLUMN)
+        action = self._strongest()
         return [
             F.count(F.lit(1)).alias("rows"),
             *[rows_where(~self._check(i)).alias(f"x{i}") for i in range(len(self.expectations))],
@@ -174,21 +172,21 @@ class ExpectationSet:
             rows_where(action == STRENGTH["fail"]).alias("failed"),
         ]
 
-    def counts(self, annotated: DataFrame, batch_id: int) -> BatchCounts:
-        """One aggregation over the (cached) annotated batch."""
-        row = annotated.agg(*self.count_columns()).collect()[0].asDict()
+    def counts(self, rows: DataFrame, batch_id: int) -> BatchCounts:
+        """One aggregation over the (cached) batch."""
+        row = rows.agg(*self.count_columns()).collect()[0].asDict()
         return self.counts_from(row, batch_id)
 
-    def observed(self, annotated: DataFrame, batch_id: int) -> tuple[DataFrame, Observation]:
-        """``annotated`` counting itself as the first action reads it (Spark's observed
+    def observed(self, rows: DataFrame, batch_id: int) -> tuple[DataFrame, Observation]:
+        """``rows`` counting themselves as the first action reads it (Spark's observed
         metrics), so a batch that needs no verdict before its write is not read once more."""
         from pyspark.sql import Observation
 
         observation = Observation(f"tauro_expectations_{uuid.uuid4().hex}_{batch_id}")
-        return annotated.observe(observation, *self.count_columns()), observation
+        return rows.observe(observation, *self.count_columns()), observation
 
     def counts_observed(
-        self, observation: Observation, annotated: DataFrame, batch_id: int, *, read_whole: bool
+        self, observation: Observation, rows: DataFrame, batch_id: int, *, read_whole: bool
     ) -> BatchCounts:
         """The counts an ``observed`` batch collected. When no action read it (a writer that
         wrote nothing) or, unless the writer says it reads every row (``read_whole``), its
@@ -197,9 +195,9 @@ class ExpectationSet:
         jvm_observation = getattr(observation, "_jo", None)
         if jvm_observation is not None and jvm_observation.future().isCompleted():
             observed = observation.get
-            if read_whole or int(observed["rows"]) == annotated.count():
+            if read_whole or int(observed["rows"]) == rows.count():
                 return self.counts_from(observed, batch_id)
-        return self.counts(annotated, batch_id)
+        return self.counts(rows, batch_id)
 
     def counts_from(self, row: Mapping[str, Any], batch_id: int) -> BatchCounts:
         rows = int(row["rows"])
@@ -218,22 +216,22 @@ class ExpectationSet:
             expectations=per,
         )
 
-    def kept(self, annotated: DataFrame, columns: Sequence[str]) -> DataFrame:
+    def kept(self, rows: DataFrame) -> DataFrame:
         """The rows that go to the output: those that broke nothing, or only warn expectations."""
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
 
-        keep = self._once("kept", lambda: F.col(ACTION_COLUMN) <= STRENGTH["warn"])
-        return annotated.where(keep).select(*columns)
+        keep = self._once("kept", lambda: self._strongest() <= F.lit(STRENGTH["warn"]))
+        return rows.where(keep)
 
     def quarantined(
-        self, annotated: DataFrame, columns: Sequence[str], layout: StructType | None, batch_id: int
+        self, rows: DataFrame, columns: Sequence[str], layout: StructType | None, batch_id: int
     ) -> DataFrame:
         """Quarantined rows in the dead-letter layout: the row as JSON in ``payload``, the names
         it broke in ``error``, the reader's metadata columns where the row still has them."""
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
 
-        aside = self._once("quarantined", lambda: F.col(ACTION_COLUMN) == STRENGTH["quarantine"])
-        rows = annotated.where(aside)
+        aside = self._once("quarantined", lambda: self._strongest() == F.lit(STRENGTH["quarantine"]))
+        aside_rows = rows.where(aside)
         built = self._once(("layout", tuple(columns)), lambda: self._quarantine_columns(columns))
         fixed = {  # the dead-letter layout's order
             "payload": built["payload"],
@@ -243,7 +241,7 @@ class ExpectationSet:
             "failed_at": built["failed_at"],
         }
         if layout is None:
-            return rows.select(*[value.alias(name) for name, value in fixed.items()])
+            return aside_rows.select(*[value.alias(name) for name, value in fixed.items()])
         present = set(columns)
         selected = []
         for field in layout.fields:
@@ -254,7 +252,7 @@ class ExpectationSet:
             else:
                 value = F.lit(None)
             selected.append(value.cast(field.dataType).alias(field.name))
-        return rows.select(*selected)
+        return aside_rows.select(*selected)
 
     def _quarantine_columns(self, columns: Sequence[str]) -> dict[str, Column]:
         from pyspark.sql import functions as F  # pyspark is heavy: imported when a query runs
@@ -266,7 +264,7 @@ class ExpectationSet:
             "failed_at": F.current_timestamp(),
         }
 
-    def verdict(self, counts: BatchCounts, annotated: DataFrame, columns: Sequence[str]) -> None:
+    def verdict(self, counts: BatchCounts, rows: DataFrame, columns: Sequence[str]) -> None:
         """Raise ``ExpectationFailedError`` when the batch must not be written."""
         for index, e in enumerate(self.expectations):
             failed = counts.expectations[e.name]["failed"]
@@ -284,7 +282,7 @@ class ExpectationSet:
                 )
             if reason is None:
                 continue
-            sample = self.sample(annotated, index, columns)
+            sample = self.sample(rows, index, columns)
             shown = "".join(f"\n    {row}" for row in sample)
             raise ExpectationFailedError(
                 f"expectation '{e.name}' ({e.expr}) of node '{self.node_name}' failed in batch "
@@ -297,11 +295,11 @@ class ExpectationSet:
                 field=f"expectations[{index}]",
             )
 
-    def sample(self, annotated: DataFrame, index: int, columns: Sequence[str]) -> list[str]:
+    def sample(self, rows: DataFrame, index: int, columns: Sequence[str]) -> list[str]:
         """A few rows breaking expectation ``index``, as JSON with secret-named columns masked."""
-        rows = annotated.where(~self._check(index)).select(*columns).limit(SAMPLE_ROWS).collect()
+        broken = rows.where(~self._check(index)).select(*columns).limit(SAMPLE_ROWS).collect()
         sample = []
-        for row in rows:
+        for row in broken:
             text = json.dumps(redact(row.asDict(recursive=True)), default=str)
             sample.append(text if len(text) <= _SAMPLE_CHARS else text[: _SAMPLE_CHARS - 3] + "...")
         return sample
