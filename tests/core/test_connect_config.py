@@ -89,15 +89,14 @@ def test_validation_over_connect_refuses_what_needs_tauro_on_the_server_and_says
     StreamingValidator().validate_streaming_pipeline_config(pipeline, variables=variables)  # classic: fine
     report = StreamingValidator(connect=True).check_pipeline(pipeline, variables=variables)
     problems = {p.field: p.message for p in report.problems}
+    # The merge node (nodes[2]) runs over Connect: its batch function needs only pyspark.
     assert set(problems) == {
         "nodes[0].input.dead_letter",
         "nodes[1].input.dead_letter",
         "nodes[1].expectations",
-        "nodes[2].output.options.merge_keys",
     }
     assert all("not supported over Spark Connect" in m for m in problems.values())
     assert "foreachBatch" in problems["nodes[0].input.dead_letter"]
-    assert "Delta MERGE" in problems["nodes[2].output.options.merge_keys"]
 
 
 def test_validation_over_connect_refuses_python_data_sources() -> None:
@@ -208,5 +207,6 @@ def test_tauro_validate_with_a_remote_context_refuses_what_connect_cannot_run(tm
     assert run().returncode == 0
     refused = run("--context", str(tmp_path / "context.yaml"))
     assert refused.returncode == 1
-    assert "nodes[2].output.options.merge_keys" in refused.stdout + refused.stderr
+    assert "nodes[1].expectations" in refused.stdout + refused.stderr
+    assert "nodes[2]" not in refused.stdout + refused.stderr  # the merge runs over Connect
     assert "not supported over Spark Connect" in refused.stdout + refused.stderr

@@ -3,7 +3,7 @@
 A Connect server runs ``foreachBatch`` functions in its own Python, which has the session's
 artifacts on its UDF workers but not on the ``foreachBatch`` runner, so Tauro's code there
 (dead letters, expectations) cannot be imported. Formats say for themselves what they cannot
-do (``connect_refusal`` of their reader or writer: Python data sources, a Delta MERGE).
+do (``connect_refusal`` of their reader or writer: Python data sources).
 """
 
 from __future__ import annotations
