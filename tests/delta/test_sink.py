@@ -133,8 +133,10 @@ def test_merge_upserts_and_sequence_by_keeps_the_newest(context: Any, tmp_path: 
     assert rows(spark, table) == [(1, "a3", 3.0, 3), (2, "b5", 5.0, 5)]
 
 
-def test_replayed_merge_batch_is_skipped(context: Any, tmp_path: Path, merge_batch: Any) -> None:
+def test_replayed_merge_batch_is_skipped(context: Any, tmp_path: Path) -> None:
     """The MERGE carries txnAppId/txnVersion: running one batch id twice commits once."""
+    from tauro_delta.merge import merge_batch
+
     spark = context.spark
     table = tmp_path / "idem"
     spark.createDataFrame([(1, 10)], "id BIGINT, total BIGINT").write.format("delta").save(str(table))
